@@ -1,0 +1,70 @@
+# Every developer and user entry point. `just --list` shows them all.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+venv := ".venv"
+py := venv / "bin/python"
+bin := venv / "bin"
+
+# Show the recipes.
+default:
+    @just --list
+
+# Create .venv and install both packages editable with their test extras (idempotent).
+setup:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    [ -x {{py}} ] || python3 -m venv {{venv}}
+    stamp={{venv}}/.setup-stamp
+    if [ -f "$stamp" ] && [ "$stamp" -nt packages/skelprep/pyproject.toml ] && [ "$stamp" -nt packages/stgnode/pyproject.toml ]; then
+        exit 0
+    fi
+    # Keep a torch the user installed (a CUDA build, say); otherwise take the CPU build 2.13.0.
+    {{py}} -c "import torch" 2>/dev/null || {{py}} -m pip install -q "torch==2.13.0"
+    {{py}} -m pip install -q -e "packages/skelprep[test]" -e "packages/stgnode[test]"
+    touch "$stamp"
+
+# Synthesize a small NTU-format set, build its store, train and evaluate STG-NODE on CPU.
+demo: setup
+    {{bin}}/python pipelines/demo.py
+
+# Run the whole test suite.
+test: setup
+    {{bin}}/python -m pytest -q {{ if env_var_or_default("CI", "") != "" { "-p no:cacheprovider" } else { "" } }}
+
+# Lint and format check with ruff.
+lint: setup
+    {{bin}}/ruff check .
+    {{bin}}/ruff format --check .
+
+# Format the code in place.
+fmt: setup
+    {{bin}}/ruff format .
+    {{bin}}/ruff check --fix .
+
+# Run every benchmark under pipelines/.
+bench: bench-build bench-dtw bench-model bench-loader
+
+bench-build: setup
+    {{bin}}/python pipelines/bench_build.py
+
+bench-dtw: setup
+    {{bin}}/python pipelines/bench_dtw.py
+
+bench-model: setup
+    {{bin}}/python pipelines/bench_model.py
+
+bench-loader: setup
+    {{bin}}/python pipelines/bench_loader.py
+
+# Train the four variants on the demo store and write the ablation table.
+ablation: setup
+    {{bin}}/python pipelines/ablation.py
+
+# MSR Action3D (real data) end to end: build, train stg-node and st-gcn, evaluate.
+real-msr: setup
+    {{bin}}/python pipelines/real_msr.py
+
+# Remove the virtual environment, data, runs and caches.
+clean:
+    rm -rf {{venv}} data runs .pytest_cache .ruff_cache .hypothesis
+    find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,24 @@
+"""Error types raised on bad input. Readers raise only RawFormatError for malformed files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SkelprepError(Exception):
+    """Base class of every error skelprep raises on purpose."""
+
+
+class RawFormatError(SkelprepError):
+    """A raw file is malformed: names the file, the line (1-based, when it applies) and what was expected."""
+
+    def __init__(self, path: str | Path, message: str, line: int | None = None) -> None:
+        self.path = str(path)
+        self.line = line
+        self.reason = message
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {message}")
+
+
+class StoreError(SkelprepError):
+    """A store is missing, of another schema, incomplete or inconsistent."""
