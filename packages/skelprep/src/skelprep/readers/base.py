@@ -1,0 +1,99 @@
+"""Shared dataclasses of the reader registry: what to read, what comes back, how a dataset is described.
+
+Every reader returns the same `Sample` shape so that the builder, the store and the tests treat
+all datasets alike; a `DatasetSpec` bundles discovery, reading and the official splits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from skelprep.bodies import MIN_BODY_FRAMES, NOISY_FRAME_FRACTION, SPREAD_RATIO
+from skelprep.layouts import Layout
+
+
+@dataclass(frozen=True)
+class SampleRef:
+    """One sample to read: a whole file, or row `index` of an array file."""
+
+    name: str
+    path: Path
+    index: int | None = None
+
+
+@dataclass
+class Sample:
+    """One sample ready to store.
+
+    `joints` is float32 (C, max_frames, V, M), zero past `frames` and for absent bodies.
+    """
+
+    name: str
+    label: int
+    joints: np.ndarray
+    frames: int
+    meta: dict[str, int]
+    bodies_found: int
+    bodies_kept: int
+
+
+@dataclass
+class Discovery:
+    """The samples found in a raw directory, the files left out (with why) and the class names."""
+
+    refs: list[SampleRef]
+    skipped: list[dict]
+    classes: list[str]
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How samples are read and shaped.
+
+    `max_frames` / `max_bodies` give the output shape; `align` turns the translation and rotation
+    of align.py on (3-D datasets only); `sample_set` picks MSR Action3D's list ("cvpr12" or "all").
+    The denoising thresholds are documented in skelprep.bodies.
+    """
+
+    max_frames: int = 300
+    max_bodies: int = 2
+    align: bool = True
+    sample_set: str = "default"
+    min_body_frames: int = MIN_BODY_FRAMES
+    spread_ratio: float = SPREAD_RATIO
+    noisy_frame_fraction: float = NOISY_FRAME_FRACTION
+
+
+SplitFn = Callable[
+    [dict[str, np.ndarray], np.ndarray, list[str]], dict[str, tuple[np.ndarray, np.ndarray]]
+]
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset in the registry: layout, channel names, metadata fields, discover/read/splits.
+
+    `for_raw` is set for datasets whose layout depends on the data (stgcn-npy); call
+    `spec.resolve(raw)` before building to get the spec that matches a raw directory.
+    """
+
+    name: str
+    layout: Layout
+    channels: tuple[str, ...]
+    meta_fields: tuple[str, ...]
+    discover: Callable[[Path, ReadOptions], Discovery]
+    read: Callable[[SampleRef, ReadOptions], Sample]
+    splits: SplitFn
+    for_raw: Callable[[DatasetSpec, Path], DatasetSpec] | None = field(default=None, repr=False)
+
+    def resolve(self, raw: Path) -> DatasetSpec:
+        """The spec for this raw directory (itself, unless the layout is read from the data)."""
+        return self if self.for_raw is None else self.for_raw(self, Path(raw))
+
+    def with_layout(self, layout: Layout, channels: tuple[str, ...]) -> DatasetSpec:
+        """A copy with another layout and channel names (used by `for_raw`)."""
+        return replace(self, layout=layout, channels=channels, for_raw=None)

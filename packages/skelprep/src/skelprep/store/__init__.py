@@ -1,0 +1,29 @@
+"""The store of schema `skelprep.store/1` (docs/store-format.md): its schema tables, how it is
+opened (refusing a `.partial` or another schema), written, validated and described.
+"""
+
+from skelprep.store.schema import (
+    ARRAY_DTYPES,
+    REQUIRED_ATTRS,
+    SCHEMA,
+    joints_codec,
+)
+from skelprep.store.open import is_partial, open_store, partial_path, read_attrs
+from skelprep.store.validate import validate_store
+from skelprep.store.writer import RowWriter, consolidate, create_sample_arrays, write_splits
+
+__all__ = [
+    "ARRAY_DTYPES",
+    "REQUIRED_ATTRS",
+    "SCHEMA",
+    "RowWriter",
+    "consolidate",
+    "create_sample_arrays",
+    "is_partial",
+    "joints_codec",
+    "open_store",
+    "partial_path",
+    "read_attrs",
+    "validate_store",
+    "write_splits",
+]

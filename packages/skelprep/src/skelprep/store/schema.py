@@ -1,0 +1,60 @@
+"""Schema tables of `skelprep.store/1`: required attributes, array dtypes, the joints codec.
+
+These tables are the code form of docs/store-format.md; the writer creates exactly these arrays
+and the validator checks exactly these rules, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from zarr.codecs import BloscCodec
+
+from skelprep import SCHEMA
+
+PARTIAL_SUFFIX = ".partial"
+
+REQUIRED_ATTRS: dict[str, type | tuple[type, ...]] = {
+    "schema": str,
+    "dataset": str,
+    "layout": dict,
+    "classes": list,
+    "num_classes": int,
+    "channels": list,
+    "build": dict,
+    "source": dict,
+    "skipped": list,
+    "stats": dict,
+    "skelprep_version": str,
+    "created": str,
+}
+"""Root attribute -> its JSON type."""
+
+LAYOUT_KEYS = ("name", "joints", "edges", "centre", "origin", "up", "across")
+SOURCE_KEYS = ("raw_root", "file_count", "fingerprint")
+STATS_KEYS = ("samples", "skipped", "bodies_found_hist", "bodies_dropped", "seconds")
+SKIPPED_KEYS = ("file", "line", "reason")
+
+ARRAY_DTYPES: dict[str, np.dtype | type] = {
+    "joints": np.dtype("float32"),
+    "frames": np.dtype("int32"),
+    "label": np.dtype("int16"),
+    "sample": str,
+    "bodies_found": np.dtype("int8"),
+    "bodies_kept": np.dtype("int8"),
+}
+"""Per-sample array (axis 0 = N) -> dtype; `sample` is a variable-length UTF-8 string array."""
+
+META_DTYPE = np.dtype("int16")
+SPLIT_DTYPE = np.dtype("int64")
+SPLIT_PARTS = ("train", "test")
+SEMANTIC_ARRAYS = ("pair_distance", "distance", "adjacency")
+SEMANTIC_DTYPE = np.dtype("float32")
+SEMANTIC_ATTRS = ("rule", "params", "dtw", "samples_used", "edges", "sparsity")
+
+
+def joints_codec() -> BloscCodec:
+    """The compressor of `joints`: Blosc zstd level 3 with byte shuffle."""
+    return BloscCodec(cname="zstd", clevel=3, shuffle="shuffle")
+
+
+__all__ = ["SCHEMA"]

@@ -1,0 +1,54 @@
+"""`stgnode evaluate RUN_OR_CHECKPOINT --store STORE`: test accuracy, confusion PNG, scores.npz."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from stgnode.checkpoint import CheckpointError
+from stgnode.evaluate import CHECKPOINTS, evaluate_run
+from stgnode.store import StoreError
+
+
+@click.command()
+@click.argument("run", type=click.Path(exists=True, path_type=Path))
+@click.option("--store", required=True, type=click.Path(path_type=Path), help="The skelprep store.")
+@click.option("--split", help="Split whose test part is scored (default: the run's).")
+@click.option(
+    "--checkpoint",
+    type=click.Choice(sorted(CHECKPOINTS)),
+    default="best",
+    show_default=True,
+    help="Which checkpoint of a run directory (ignored when RUN is a .pt file).",
+)
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="Output directory [default: RUN/eval]."
+)
+@click.option(
+    "--batch-size", type=click.IntRange(min=1), help="Test batch size (default: config's)."
+)
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+def evaluate(
+    run: Path,
+    store: Path,
+    split: str | None,
+    checkpoint: str,
+    out: Path | None,
+    batch_size: int | None,
+    device: str,
+) -> None:
+    """Evaluate RUN (a run directory or a checkpoint file) on the test part of STORE."""
+    try:
+        result = evaluate_run(run, store, split, checkpoint, out, batch_size, device)
+    except (CheckpointError, StoreError) as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(
+        f"{result['model']} on {result['split']} test ({result['num_samples']} samples, "
+        f"{result['num_classes']} classes) from {result['checkpoint']}"
+    )
+    click.echo(
+        f"top-1 {result['top1']:.2%}  top-5 {result['top5']:.2%}  "
+        f"mean class {result['mean_class_accuracy']:.2%}  chance {result['chance']:.2%}"
+    )
+    click.echo(f"wrote metrics.json, confusion.png, scores.npz to {result['out']}")

@@ -1,0 +1,150 @@
+"""Training configs as TOML data: load a named config or a file, apply `key=value` overrides, save.
+
+Every config is merged over `configs/base.toml`, which lists every key with its default; a key
+the base does not know (in a file or an override) is refused, naming the file and the known
+keys, so a typo never silently trains with a default. The `[model]` table is free-form: its
+keys other than `name` go to the model builder as overrides. The resolved config is written
+into each run directory as `config.toml` with the small writer below (the config holds only
+tables, strings, numbers, booleans and lists of those).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import tomllib
+from pathlib import Path
+from typing import Any
+
+CONFIG_DIR = Path(__file__).parent / "configs"
+BASE = "base"
+FREE_FORM = ("model",)  # tables whose keys are not checked against the base
+
+
+class ConfigError(ValueError):
+    """A config file or override that cannot be used."""
+
+
+def available() -> list[str]:
+    """Names of the shipped configs (files in configs/ without the base)."""
+    return sorted(p.stem for p in CONFIG_DIR.glob("*.toml") if p.stem != BASE)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def _resolve(name_or_path: str | Path) -> Path:
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        return path
+    shipped = CONFIG_DIR / f"{name_or_path}.toml"
+    if not shipped.is_file() or str(name_or_path) == BASE:
+        raise ConfigError(f"unknown config {str(name_or_path)!r}; shipped: {available()}")
+    return shipped
+
+
+def _merge(base: dict, update: dict, origin: str, prefix: str = "") -> None:
+    """Merge `update` into `base` in place, refusing unknown keys and mismatched types."""
+    for key, value in update.items():
+        dotted = f"{prefix}{key}"
+        if key not in base:
+            if prefix.rstrip(".") in FREE_FORM:
+                base[key] = value
+                continue
+            known = sorted(base) if base else []
+            raise ConfigError(f"{origin}: unknown key {dotted!r}; known here: {known}")
+        if isinstance(base[key], dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{origin}: {dotted!r} must be a table")
+            _merge(base[key], value, origin, dotted + ".")
+        else:
+            base[key] = _coerce(base[key], value, f"{origin}: {dotted!r}")
+
+
+def _coerce(default: Any, value: Any, where: str) -> Any:
+    if isinstance(default, bool) or isinstance(value, bool):
+        if type(default) is not type(value):
+            raise ConfigError(f"{where} must be {type(default).__name__}, got {value!r}")
+        return value
+    if isinstance(default, float) and isinstance(value, int):
+        return float(value)
+    if isinstance(default, list) and isinstance(value, list):
+        return value
+    if type(default) is not type(value):
+        raise ConfigError(f"{where} must be {type(default).__name__}, got {value!r}")
+    return value
+
+
+def parse_override(text: str) -> dict[str, Any]:
+    """`a.b=value` -> {"a": {"b": value}}; the value is read as TOML, else as a bare string."""
+    if "=" not in text:
+        raise ConfigError(f"override {text!r} is not of the form key=value")
+    key, raw = (part.strip() for part in text.split("=", 1))
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    nested: dict[str, Any] = {}
+    node = nested
+    *parents, leaf = key.split(".")
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value
+    return nested
+
+
+def load_config(name_or_path: str | Path, overrides: list[str] | None = None) -> dict[str, Any]:
+    """The resolved config: base, then the named config or file, then each `key=value` override."""
+    config = _read(CONFIG_DIR / f"{BASE}.toml")
+    path = _resolve(name_or_path)
+    _merge(config, _read(path), str(path))
+    for text in overrides or []:
+        _merge(config, parse_override(text), f"override {text!r}")
+    config["name"] = path.stem if config.get("name", "") == "" else config["name"]
+    return config
+
+
+def merge_overrides(config: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """A copy of an already resolved config with more `key=value` overrides applied."""
+    out = copy.deepcopy(config)
+    for text in overrides:
+        _merge(out, parse_override(text), f"override {text!r}")
+    return out
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf") if math.isinf(value) else repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # JSON string escapes are valid TOML basic-string escapes
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    raise ConfigError(f"cannot write {type(value).__name__} value {value!r} to TOML")
+
+
+def dumps_toml(config: dict[str, Any], prefix: str = "") -> str:
+    """Serialize a config (nested tables of scalars and lists) as TOML that tomllib reads back."""
+    scalars = [f"{key} = {_value(v)}" for key, v in config.items() if not isinstance(v, dict)]
+    lines = ([f"[{prefix}]"] if prefix and scalars else []) + scalars
+    blocks = ["\n".join(lines)] if lines else []
+    for key, v in config.items():
+        if isinstance(v, dict):
+            name = f"{prefix}.{key}" if prefix else key
+            blocks.append(dumps_toml(v, name) if v else f"[{name}]")
+    return "\n\n".join(block for block in blocks if block) + ("\n" if not prefix else "")
+
+
+def save_config(config: dict[str, Any], path: Path) -> None:
+    """Write the resolved config as TOML (what `stgnode evaluate` and `--resume` read back)."""
+    path.write_text(dumps_toml(config))

@@ -1,0 +1,152 @@
+"""Evaluate a trained run on the test part of a store and write its outputs.
+
+`evaluate_run` rebuilds the model from a checkpoint (loaded with ``weights_only=True``), checks
+that the store describes the same classes, skeleton layout and channels the model was trained
+on, scores every test sample once (the deterministic test transform, no augmentation) and
+writes into `<run>/eval/` (or `out`):
+
+- `metrics.json`: top-1, top-5, mean class accuracy, chance level, per-class accuracy by class
+  name, the confusion matrix, and where the numbers come from (checkpoint, store, split);
+- `confusion.png`: the row-normalised confusion matrix labelled with the class names;
+- `scores.npz`: sample ids, labels and raw logits per sample (see `stgnode.fuse`), the input
+  of `stgnode fuse`;
+- `curves.png`: the training curves of the run's metrics.jsonl, when the run has one.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from stgnode import checkpoint as ckpt
+from stgnode.config import merge_overrides
+from stgnode.data import make_loader
+from stgnode.fuse import SCORES_FILE, Scores, save_scores
+from stgnode.metrics import per_class_accuracy, summarize
+from stgnode.plots import save_confusion_png, save_training_curves_png
+from stgnode.store import StoreError, StoreInfo, open_store
+from stgnode.train import METRICS_FILE
+
+EVAL_DIR = "eval"
+CHECKPOINTS = {"best": ckpt.BEST, "last": ckpt.LAST}
+
+# what must agree between the store and the checkpoint: name -> value in a StoreInfo
+MUST_MATCH = {
+    "classes": lambda info: list(info.classes),
+    "layout": lambda info: info.layout,
+    "channels": lambda info: list(info.channels),
+}
+
+
+def check_store_matches(info: StoreInfo, saved: dict[str, Any], checkpoint: Path) -> None:
+    """Refuse a store whose classes, layout or channels differ from the checkpoint's store."""
+    problems = [
+        f"{key}: store has {str(read(info))[:120]}, checkpoint has {str(saved[key])[:120]}"
+        for key, read in MUST_MATCH.items()
+        if read(info) != saved[key]
+    ]
+    if problems:
+        raise StoreError(
+            f"store {info.path} does not match the store checkpoint {checkpoint} was trained on "
+            f"({saved['path']}):\n  " + "\n  ".join(problems)
+        )
+    if info.fingerprint != saved["fingerprint"]:
+        warnings.warn(
+            f"store {info.path} was built from other raw files than the training store "
+            f"{saved['path']} (source fingerprints differ): test samples may overlap training",
+            stacklevel=2,
+        )
+
+
+@torch.no_grad()
+def predict(
+    model: nn.Module, loader: torch.utils.data.DataLoader, device: str | torch.device
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(store indices, labels, float32 logits) of every sample the loader yields, in its order."""
+    model.eval()
+    indices, labels, logits = [], [], []
+    for x, y, index in loader:
+        logits.append(model(x.to(device)).float().cpu().numpy())
+        labels.append(y.numpy())
+        indices.append(index.numpy())
+    return np.concatenate(indices), np.concatenate(labels), np.concatenate(logits)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def evaluate_run(
+    run_or_checkpoint: str | Path,
+    store: str | Path,
+    split: str | None = None,
+    checkpoint: str = "best",
+    out: str | Path | None = None,
+    batch_size: int | None = None,
+    device: str = "cpu",
+) -> dict[str, Any]:
+    """Score the test part of `split` (default: the run's) and write metrics, PNG and scores.
+
+    `run_or_checkpoint` is a run directory (its `checkpoint`: best.pt, else last.pt) or a
+    checkpoint file; outputs go to `out`, by default `<run>/eval`. Returns metrics.json's data.
+    """
+    path = ckpt.find_checkpoint(run_or_checkpoint, prefer=CHECKPOINTS[checkpoint])
+    model, config, saved = ckpt.load_for_inference(path, device)
+    info = open_store(store)
+    check_store_matches(info, saved, path)
+    split = split or saved["split"]
+    if split != saved["split"]:
+        warnings.warn(
+            f"evaluating on split {split!r}, but the run trained on {saved['split']!r}: "
+            "its test part may hold training samples",
+            stacklevel=2,
+        )
+    overrides = [] if batch_size is None else [f"train.batch_size={batch_size}"]
+    loader = make_loader(info, split, "test", merge_overrides(config, overrides), train=False)
+    indices, labels, logits = predict(model, loader, device)
+    try:
+        sample_ids = np.asarray(info.group()["sample"][:], dtype=str)[indices]
+    except KeyError:
+        raise StoreError(f"store {info.path} has no `sample` array of sample ids") from None
+    summary = summarize(logits, labels)
+    confusion = summary.pop("confusion")
+    out_dir = Path(out) if out is not None else path.parent / EVAL_DIR
+    result = {
+        **summary,
+        "num_classes": info.num_classes,
+        "per_class": dict(
+            zip(info.classes, _json_floats(per_class_accuracy(confusion)), strict=True)
+        ),
+        "confusion": confusion.tolist(),
+        "model": config["model"]["name"],
+        "params": count_parameters(model),
+        "checkpoint": str(path),
+        "store": str(info.path),
+        "split": split,
+        "stream": config["data"]["stream"],
+    }
+    _write_outputs(out_dir, result, confusion, Scores(sample_ids, labels, logits, info.classes))
+    if (path.parent / METRICS_FILE).is_file():
+        save_training_curves_png(path.parent / METRICS_FILE, out_dir / "curves.png")
+    return {**result, "out": str(out_dir)}
+
+
+def _json_floats(values: np.ndarray) -> list[float | None]:
+    """Floats for JSON, NaN (a class without test samples) as None."""
+    return [None if np.isnan(v) else float(v) for v in values]
+
+
+def _write_outputs(out_dir: Path, result: dict, confusion: np.ndarray, scores: Scores) -> None:
+    """metrics.json, confusion.png and scores.npz into out_dir."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
+    title = f"{result['model']} on {result['split']}: top-1 {result['top1']:.1%}"
+    save_confusion_png(confusion, scores.classes, out_dir / "confusion.png", title)
+    save_scores(scores, out_dir / SCORES_FILE)

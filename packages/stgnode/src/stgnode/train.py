@@ -1,0 +1,285 @@
+"""The training loop: one process (CPU or GPU) or one rank of a torchrun/DDP job.
+
+`run_training(config, store, out_dir, resume)` trains the config's model on the train part of
+the config's split, evaluates the test part, and (on rank 0 only) writes into `out_dir`:
+`config.toml` (the resolved config), `metrics.jsonl` (one JSON object per epoch), `tb/`
+(TensorBoard), and the checkpoints `last.pt` (every epoch) and `best.pt` (best test top-1).
+A killed run continues exactly with `resume=True` from `last.pt`: data order and augmentation
+are functions of (seed, epoch, sample), and the RNG, optimizer and scheduler states come back
+from the checkpoint, so on CPU with `deterministic` the final weights are bit-identical.
+
+With W ranks the config's batch size is the global batch (B / W per rank); gradients are
+averaged by DDP and metrics summed over ranks. BatchNorm statistics are per rank unless
+`train.sync_bn` on CUDA (SyncBatchNorm is GPU-only in torch); `train.accumulate = k` splits
+each batch into k micro-batches, which reproduces W-rank per-rank BatchNorm on 1 process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
+
+from stgnode import checkpoint as ckpt
+from stgnode.config import save_config
+from stgnode.data import make_loader, set_epoch
+from stgnode.distributed import DistContext, all_reduce_sum, init_distributed, shutdown
+from stgnode.schedule import make_scheduler
+from stgnode.store import StoreInfo, model_context, open_store
+
+AMP_DTYPES: dict[str, torch.dtype | None] = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+OPTIMIZERS = {
+    "sgd": lambda params, o: torch.optim.SGD(
+        params, lr=o["lr"], momentum=o["momentum"], nesterov=o["nesterov"], weight_decay=o["weight_decay"]
+    ),
+}
+METRICS_FILE = "metrics.jsonl"
+
+
+def seed_everything(seed: int, deterministic: bool) -> None:
+    """Seed python, numpy and torch; with `deterministic`, forbid nondeterministic kernels."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.benchmark = False
+
+
+def check_options(config: dict[str, Any], ctx: DistContext) -> None:
+    """Refuse option combinations that cannot run, before any work starts."""
+    train = config["train"]
+    if train["amp"] not in AMP_DTYPES:
+        raise ValueError(f"train.amp must be one of {sorted(AMP_DTYPES)}, got {train['amp']!r}")
+    if train["amp"] == "fp16" and ctx.device.type != "cuda":
+        raise ValueError("--amp fp16 needs CUDA (fp16 autocast + GradScaler); on CPU use bf16 or none")
+    if config["optim"]["name"] not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {config['optim']['name']!r}; known: {sorted(OPTIMIZERS)}")
+    parts = ctx.world * train["accumulate"]
+    if train["batch_size"] % parts:
+        raise ValueError(
+            f"global batch {train['batch_size']} is not divisible by {ctx.world} ranks x "
+            f"{train['accumulate']} micro-batches"
+        )
+
+
+def _autocast(config: dict[str, Any], device: torch.device) -> contextlib.AbstractContextManager:
+    dtype = AMP_DTYPES[config["train"]["amp"]]
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=dtype)
+
+
+class Totals:
+    """Running sums of loss, top-1 and top-5 hits and sample count, kept on the device."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.sums = torch.zeros(4, dtype=torch.float64, device=device)
+
+    def add(self, logits: torch.Tensor, labels: torch.Tensor, loss: torch.Tensor) -> None:
+        k = min(5, logits.shape[1])
+        top = logits.topk(k, dim=1).indices
+        hits = top == labels[:, None]
+        n = labels.numel()
+        self.sums += torch.stack([loss.detach().double() * n, hits[:, 0].sum(), hits.any(1).sum(), torch.tensor(n, device=labels.device)])
+
+    def reduce(self, ctx: DistContext) -> dict[str, float]:
+        loss, top1, top5, n = all_reduce_sum(self.sums.tolist(), ctx)
+        n = max(n, 1.0)
+        return {"loss": loss / n, "top1": top1 / n, "top5": top5 / n, "samples": n}
+
+
+def train_epoch(model, loader, optimizer, scheduler, scaler, config, ctx, desc, progress) -> dict[str, float]:
+    """One pass over the train loader; returns loss, top-1/5, samples and samples/s over all ranks."""
+    model.train()
+    totals, accumulate = Totals(ctx.device), config["train"]["accumulate"]
+    start = time.perf_counter()
+    bar = tqdm(loader, desc=desc, disable=not (progress and ctx.is_main), leave=False, dynamic_ncols=True)
+    for step, (x, y, _) in enumerate(bar):
+        x, y = x.to(ctx.device, non_blocking=True), y.to(ctx.device, non_blocking=True)
+        optimizer.zero_grad(set_to_none=True)
+        for j, (xj, yj) in enumerate(zip(x.chunk(accumulate), y.chunk(accumulate), strict=True)):
+            last = j == accumulate - 1
+            sync = contextlib.nullcontext() if last or not ctx.distributed else model.no_sync()
+            with sync:
+                with _autocast(config, ctx.device):
+                    logits = model(xj)
+                loss = F.cross_entropy(logits.float(), yj)
+                scaler.scale(loss / accumulate).backward()
+            totals.add(logits.detach().float(), yj, loss)
+        scaler.step(optimizer)
+        scaler.update()
+        scheduler.step()
+        if bar.disable is False and step % 10 == 0:
+            loss_sum, top1, _, n = totals.sums.tolist()
+            rate = n * ctx.world / (time.perf_counter() - start)
+            bar.set_postfix(loss=f"{loss_sum / n:.3f}", acc=f"{top1 / n:.1%}", sps=f"{rate:.0f}")
+    stats = totals.reduce(ctx)
+    stats["seconds"] = time.perf_counter() - start
+    stats["samples_per_s"] = stats["samples"] / stats["seconds"]
+    return stats
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, loader, config: dict[str, Any], ctx: DistContext) -> dict[str, float]:
+    """Loss and top-1/top-5 of `model` over the test loader, summed over all ranks."""
+    model.eval()
+    totals = Totals(ctx.device)
+    for x, y, _ in loader:
+        x, y = x.to(ctx.device, non_blocking=True), y.to(ctx.device, non_blocking=True)
+        with _autocast(config, ctx.device):
+            logits = model(x)
+        totals.add(logits.float(), y, F.cross_entropy(logits.float(), y))
+    return totals.reduce(ctx)
+
+
+def store_record(info: StoreInfo, split: str, context: dict[str, Any]) -> dict[str, Any]:
+    """What a checkpoint keeps about its store (so inference never needs the store)."""
+    return {
+        "path": str(info.path),
+        "dataset": info.dataset,
+        "classes": list(info.classes),
+        "layout": info.layout,
+        "channels": list(info.channels),
+        "fingerprint": info.fingerprint,
+        "split": split,
+        "context": context,
+    }
+
+
+def _keep_metrics_until(path: Path, epoch: int) -> None:
+    """Drop lines of epochs after `epoch` (written by a run killed before its checkpoint)."""
+    if path.exists():
+        lines = [line for line in path.read_text().splitlines() if line.strip()]
+        kept = [line for line in lines if json.loads(line)["epoch"] <= epoch]
+        path.write_text("".join(line + "\n" for line in kept))
+
+
+def _last_record(path: Path) -> dict[str, Any]:
+    lines = path.read_text().splitlines() if path.exists() else []
+    return json.loads(lines[-1]) if lines else {}
+
+
+def run_training(
+    config: dict[str, Any], store: str | Path, out_dir: str | Path, resume: bool = False, progress: bool = True
+) -> dict[str, Any]:
+    """Train per `config` on `store`, writing the run into `out_dir`; return the last epoch's record.
+
+    Reads torchrun's environment: launched by torchrun it is one rank of a DDP job.
+    `resume=True` continues from `out_dir/last.pt` when it exists (a fresh start otherwise); a
+    run directory that already has a checkpoint is refused without `resume`.
+    """
+    ctx = init_distributed(config["train"]["device"])
+    try:
+        return _run(config, store, Path(out_dir), resume, progress, ctx)
+    finally:
+        shutdown(ctx)
+
+
+def _run(config, store, run_dir: Path, resume: bool, progress: bool, ctx: DistContext) -> dict[str, Any]:
+    check_options(config, ctx)
+    train_cfg, split = config["train"], config["data"]["split"]
+    seed_everything(train_cfg["seed"], train_cfg["deterministic"])
+    info = open_store(store)
+    context = model_context(info, split, ckpt.needs_semantic(config["model"]["name"]))
+    signature = ckpt.run_signature(config, context)
+    train_loader = make_loader(info, split, "train", config, True, ctx.rank, ctx.world)
+    test_loader = make_loader(info, split, "test", config, False, ctx.rank, ctx.world)
+    net = ckpt.build_run_model(config, context).to(ctx.device)
+    optimizer = OPTIMIZERS[config["optim"]["name"]](net.parameters(), config["optim"])
+    scheduler = make_scheduler(optimizer, config["schedule"], len(train_loader), train_cfg["epochs"])
+    scaler = torch.amp.GradScaler(ctx.device.type, enabled=train_cfg["amp"] == "fp16")
+    start_epoch, best = 0, -1.0
+    last_path = run_dir / ckpt.LAST
+    if last_path.exists() and not resume:
+        raise ckpt.CheckpointError(f"{run_dir} already holds a run ({last_path}); pass --resume or another --out")
+    if resume and last_path.exists():
+        state = ckpt.load_checkpoint(last_path)
+        ckpt.check_compatible(state, signature, config, last_path)
+        net.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        scaler.load_state_dict(state["scaler"])
+        ckpt.restore_rng(state["rng"])
+        start_epoch, best = state["epoch"], state["best_top1"]
+    model: nn.Module = net
+    if ctx.distributed:
+        if ctx.device.type == "cuda" and train_cfg["sync_bn"]:
+            model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        model = DistributedDataParallel(model, device_ids=[ctx.device] if ctx.device.type == "cuda" else None)
+    if train_cfg["compile"]:
+        model = torch.compile(model)
+    writer = None
+    if ctx.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        save_config(config, run_dir / "config.toml")
+        _keep_metrics_until(run_dir / METRICS_FILE, start_epoch)
+        if train_cfg["tensorboard"]:
+            from torch.utils.tensorboard import SummaryWriter
+
+            writer = SummaryWriter(str(run_dir / "tb"), purge_step=start_epoch + 1)
+    epochs, record = train_cfg["epochs"], None
+    for epoch in range(start_epoch, epochs):
+        set_epoch(train_loader, epoch)
+        lr = optimizer.param_groups[0]["lr"]
+        train = train_epoch(model, train_loader, optimizer, scheduler, scaler, config, ctx, f"epoch {epoch + 1}/{epochs}", progress)
+        record: dict[str, Any] = {"epoch": epoch + 1, "lr": lr, "train_loss": train["loss"], "train_top1": train["top1"]}
+        if (epoch + 1) % train_cfg["eval_every"] == 0 or epoch + 1 == epochs:
+            test = evaluate(net, test_loader, config, ctx)
+            record.update(test_loss=test["loss"], test_top1=test["top1"], test_top5=test["top5"])
+        record.update(samples_per_s=train["samples_per_s"], seconds=train["seconds"])
+        if not ctx.is_main:
+            continue
+        improved = record.get("test_top1", -1.0) > best
+        best = max(best, record.get("test_top1", -1.0))
+        _log(run_dir, writer, record, progress)
+        state = {
+            "model": net.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "scaler": scaler.state_dict(),
+            "rng": ckpt.capture_rng(),
+            "epoch": epoch + 1,
+            "config": config,
+            "signature": signature,
+            "store": store_record(info, split, context),
+            "best_top1": best,
+            "metrics": record,
+        }
+        ckpt.save_checkpoint(last_path, state)
+        if improved:
+            ckpt.save_checkpoint(run_dir / ckpt.BEST, state)
+    if writer is not None:
+        writer.close()
+    last = record if record is not None else _last_record(run_dir / METRICS_FILE)
+    return {**last, "best_top1": best, "run_dir": str(run_dir)}
+
+
+def _log(run_dir: Path, writer, record: dict[str, Any], progress: bool) -> None:
+    """Append the epoch's record to metrics.jsonl and TensorBoard, and print a summary line."""
+    with open(run_dir / METRICS_FILE, "a") as handle:
+        handle.write(json.dumps(record) + "\n")
+    if writer is not None:
+        for key, value in record.items():
+            if key != "epoch":
+                writer.add_scalar(key.replace("_", "/", 1), value, record["epoch"])
+        writer.flush()
+    if progress:
+        test = f"  test loss {record['test_loss']:.3f} top-1 {record['test_top1']:.1%}" if "test_top1" in record else ""
+        print(
+            f"epoch {record['epoch']}: train loss {record['train_loss']:.3f} top-1 {record['train_top1']:.1%}"
+            f"{test}  {record['samples_per_s']:.0f} samples/s",
+            flush=True,
+        )

@@ -1,0 +1,154 @@
+"""Per-sample transforms on numpy arrays (C, T, V, M): temporal crop/resize, rotation, scale, streams.
+
+As in ST-GCN and its successors (2s-AGCN, CTR-GCN, PYSKL):
+- training: a random sub-segment of the valid frames (a fraction drawn from [crop_min, 1]) is
+  resized to `window` frames by linear interpolation; the coordinates are rotated by small
+  random angles about each axis and scaled by a random factor;
+- testing: the whole valid part is resized to `window` frames, deterministically.
+Streams (registry `STREAMS`): `joint` (coordinates), `bone` (child - parent along the layout's
+edges, oriented from the centre joint outwards; the centre's own bone is zero), and the
+frame-to-frame differences of both (`joint-motion`, `bone-motion`; last frame zero).
+
+Randomness comes from a numpy Generator the caller seeds per (seed, epoch, sample), so the
+augmentation of a sample does not depend on worker count, rank or resume point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+COORDINATES = ("x", "y", "z")
+
+
+def bone_parents(edges: Sequence[Sequence[int]], centre: int, num_joints: int) -> np.ndarray:
+    """Parent of every joint in the skeleton tree rooted at `centre` (the centre is its own parent).
+
+    Edges in a layout are undirected pairs; a breadth-first walk from the centre orients them
+    outwards. A joint the edges do not reach is refused: its bone would be undefined.
+    """
+    neighbours: dict[int, list[int]] = {j: [] for j in range(num_joints)}
+    for a, b in edges:
+        neighbours[a].append(b)
+        neighbours[b].append(a)
+    parent = np.full(num_joints, -1, dtype=np.int64)
+    parent[centre] = centre
+    frontier = [centre]
+    while frontier:
+        nxt = []
+        for j in frontier:
+            for k in neighbours[j]:
+                if parent[k] < 0:
+                    parent[k] = j
+                    nxt.append(k)
+        frontier = nxt
+    unreached = np.flatnonzero(parent < 0)
+    if unreached.size:
+        raise ValueError(f"joints {unreached.tolist()} are not connected to centre joint {centre}")
+    return parent
+
+
+def joint_stream(x: np.ndarray, parents: np.ndarray) -> np.ndarray:
+    """The coordinates themselves."""
+    return x
+
+
+def bone_stream(x: np.ndarray, parents: np.ndarray) -> np.ndarray:
+    """Bone vectors: each joint minus its parent (towards the centre); the centre gives zero."""
+    return x - x[:, :, parents, :]
+
+
+def motion(x: np.ndarray) -> np.ndarray:
+    """Frame differences x[t+1] - x[t], with a zero last frame so T is kept."""
+    out = np.zeros_like(x)
+    out[:, :-1] = x[:, 1:] - x[:, :-1]
+    return out
+
+
+STREAMS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "joint": joint_stream,
+    "bone": bone_stream,
+    "joint-motion": lambda x, parents: motion(x),
+    "bone-motion": lambda x, parents: motion(bone_stream(x, parents)),
+}
+
+
+def resize_time(x: np.ndarray, start: float, stop: float, window: int) -> np.ndarray:
+    """Linearly resample frames [start, stop) of x (C, T, V, M) to `window` frames."""
+    positions = np.linspace(start, stop - 1, window) if stop - start > 1 else np.full(window, start)
+    low = np.floor(positions).astype(np.int64)
+    high = np.minimum(low + 1, int(stop) - 1)
+    weight = (positions - low).astype(x.dtype)[None, :, None, None]
+    return x[:, low] * (1 - weight) + x[:, high] * weight
+
+
+def rotation_matrix(angles: np.ndarray) -> np.ndarray:
+    """3x3 rotation Rz @ Ry @ Rx for angles (ax, ay, az) in radians."""
+    (cx, cy, cz), (sx, sy, sz) = np.cos(angles), np.sin(angles)
+    rx = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
+    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    rz = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
+    return rz @ ry @ rx
+
+
+@dataclass(frozen=True)
+class Augment:
+    """Training augmentation strengths; `Augment.off()` gives the deterministic test transform."""
+
+    crop_min: float = 0.5
+    rotate_deg: float = 15.0
+    scale: float = 0.1
+
+    @classmethod
+    def off(cls) -> Augment:
+        return cls(crop_min=1.0, rotate_deg=0.0, scale=0.0)
+
+
+def rotate_scale(
+    x: np.ndarray, channels: Sequence[str], rng: np.random.Generator, aug: Augment
+) -> np.ndarray:
+    """Rotate the coordinate channels (x, y[, z]) by small random angles and scale them.
+
+    With 3 coordinates all three axes turn; with 2 (e.g. x, y, score) only the in-plane angle
+    applies. Other channels (scores) are left alone. Zero padding stays zero.
+    """
+    coords = [channels.index(c) for c in COORDINATES if c in channels]
+    angles = np.deg2rad(rng.uniform(-aug.rotate_deg, aug.rotate_deg, size=3))
+    matrix = rotation_matrix(angles if len(coords) == 3 else np.array([0.0, 0.0, angles[2]]))
+    matrix = matrix[: len(coords), : len(coords)] * rng.uniform(1 - aug.scale, 1 + aug.scale)
+    out = x.copy()
+    out[coords] = np.einsum("ij,jtvm->itvm", matrix.astype(x.dtype), x[coords])
+    return out
+
+
+def transform_sample(
+    x: np.ndarray,
+    frames: int,
+    window: int,
+    stream: str,
+    parents: np.ndarray,
+    channels: Sequence[str],
+    rng: np.random.Generator | None,
+    aug: Augment,
+) -> np.ndarray:
+    """Full per-sample pipeline: crop/resize the valid frames to `window`, augment, make the stream.
+
+    `rng=None` is test mode: the whole valid part, no rotation or scale.
+    """
+    frames = max(1, min(int(frames), x.shape[1]))
+    if rng is None:
+        start, stop = 0.0, float(frames)
+    else:
+        length = max(1, int(round(frames * rng.uniform(aug.crop_min, 1.0))))
+        start = float(rng.integers(0, frames - length + 1))
+        stop = start + length
+    out = resize_time(x, start, stop, window)
+    if rng is not None and (aug.rotate_deg > 0 or aug.scale > 0):
+        out = rotate_scale(out, channels, rng, aug)
+    try:
+        make = STREAMS[stream]
+    except KeyError:
+        raise ValueError(f"unknown stream {stream!r}; known: {sorted(STREAMS)}") from None
+    return np.ascontiguousarray(make(out, parents), dtype=np.float32)
