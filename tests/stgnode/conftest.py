@@ -10,6 +10,7 @@ contract says. Splits `xsub` (subjects 0-3 train, 4-5 test) with a semantic adja
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +50,10 @@ def write_store(path: Path, n: int = 96, seed: int = 0, schema: str = "skelprep.
     root.create_array("joints", data=joints, chunks=(CHUNK, *joints.shape[1:]), compressors=blosc)
     root.create_array("frames", data=frames)
     root.create_array("label", data=labels)
-    root.create_array("sample", data=np.array([f"S001C001P{i % 6:03d}R001A{labels[i] + 1:03d}" for i in range(n)]))
+    names = [f"S001C001P{i % 6:03d}R001A{labels[i] + 1:03d}" for i in range(n)]
+    root.create_array("sample", shape=(n,), dtype=str, chunks=(n,))[:] = np.array(
+        names, dtype=object
+    )
     subject = np.arange(n) % 6
     root.create_array("meta/subject", data=subject.astype(np.int16))
     for split, test_of in {"xsub": subject >= 4, "xview": np.arange(n) % 3 == 0}.items():
@@ -78,7 +82,9 @@ def write_store(path: Path, n: int = 96, seed: int = 0, schema: str = "skelprep.
             "created": "2026-01-01T00:00:00Z",
         }
     )  # fmt: skip
-    zarr.consolidate_metadata(str(path))
+    with warnings.catch_warnings():  # consolidated metadata is not in the v3 spec yet
+        warnings.simplefilter("ignore")
+        zarr.consolidate_metadata(str(path))
     return path
 
 
@@ -96,12 +102,12 @@ def tiny_config() -> dict:
     return load_config(
         "demo",
         [
-            "model.channels=[8, 8, 16]",
-            "model.strides=[1, 2, 1]",
+            "model.channels=[8, 16]",
+            "model.strides=[1, 2]",
             "model.dropout=0.0",
             "data.window=16",
             "data.num_workers=0",
-            "train.batch_size=8",
+            "train.batch_size=16",
             "train.epochs=2",
             "train.tensorboard=false",
             "schedule.warmup_epochs=1",

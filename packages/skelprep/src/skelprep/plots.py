@@ -14,7 +14,7 @@ Poses are drawn in a 2-D view built from the layout itself: vertical along the l
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +46,12 @@ def _unit(v: np.ndarray) -> np.ndarray | None:
     return v / norm if norm > 1e-9 else None
 
 
-def view_basis(pose: np.ndarray, layout: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+def view_basis(pose: np.ndarray, layout: Any) -> tuple[np.ndarray, np.ndarray]:
     """(across, up) unit vectors of the drawing plane from a (V, D) pose and its layout.
 
     Falls back to the first two coordinate axes when the pose's bones are degenerate.
     """
+    layout = layout_dict(layout)
     up = _unit(pose[layout["up"][1]] - pose[layout["up"][0]])
     across = pose[layout["across"][1]] - pose[layout["across"][0]]
     if up is not None:
@@ -114,6 +115,8 @@ def plot_heatmaps(
         )
         for ax, k in zip(axes.flat, chunk, strict=False):
             _heatmap(ax, pair_distance[k], joint_names, f"{k}: {names[k]}", "viridis", 4)
+            if np.isnan(pair_distance[k]).all():
+                ax.text(0.5, 0.5, "no training sample", transform=ax.transAxes, ha="center")
         for ax in list(axes.flat)[len(chunk) :]:
             ax.axis("off")
         written.append(_save(fig, out / f"class_distance_{page:02d}.png"))

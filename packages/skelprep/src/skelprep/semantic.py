@@ -89,7 +89,8 @@ def apply_rule(distance: np.ndarray, rule: str = "gaussian", **params: float) ->
         raise ValueError(f"distance must be a square (V, V) matrix, got shape {d.shape}")
     if not np.isfinite(d).all():
         raise ValueError("distance matrix has NaN or infinite entries; no rule applies")
-    edges = RULES[rule](d, **rule_params(rule, **params))
+    full = rule_params(rule, **params)
+    edges = RULES[rule](d, **full)
     adjacency = (edges | edges.T).astype(np.float32)
     np.fill_diagonal(adjacency, 1.0)
     return adjacency

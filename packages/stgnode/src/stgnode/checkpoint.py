@@ -25,7 +25,14 @@ from stgnode.models import MODELS, build_model, model_signature
 FORMAT = "stgnode.checkpoint/1"
 LAST, BEST = "last.pt", "best.pt"
 # config keys that may change between a run and its resume without changing its results
-RESUME_FREE = {"name", "train.epochs", "train.device", "train.tensorboard", "train.eval_every", "data.num_workers"}
+RESUME_FREE = {
+    "name",
+    "train.epochs",
+    "train.device",
+    "train.tensorboard",
+    "train.eval_every",
+    "data.num_workers",
+}
 
 
 class CheckpointError(ValueError):
@@ -34,7 +41,7 @@ class CheckpointError(ValueError):
 
 def capture_rng() -> dict[str, Any]:
     """Every random state a training step draws from, in a form `weights_only` loading accepts."""
-    name, key, pos, has_gauss, cached = np.random.get_state()
+    name, key, pos, has_gauss, cached = np.random.get_state()  # noqa: NPY002 (the global state libraries use)
     return {
         "python": random.getstate(),
         "numpy": [name, torch.from_numpy(key.astype(np.int64)), pos, has_gauss, cached],
@@ -48,7 +55,7 @@ def restore_rng(state: dict[str, Any]) -> None:
     version, internal, gauss = state["python"]
     random.setstate((version, tuple(internal), gauss))
     name, key, pos, has_gauss, cached = state["numpy"]
-    np.random.set_state((name, key.numpy().astype(np.uint32), pos, has_gauss, cached))
+    np.random.set_state((name, key.numpy().astype(np.uint32), pos, has_gauss, cached))  # noqa: NPY002
     torch.set_rng_state(state["torch"])
     if state["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
@@ -123,7 +130,10 @@ def build_run_model(config: dict[str, Any], context: dict[str, Any]) -> nn.Modul
 def run_signature(config: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     """What a checkpoint must match: the model's signature plus the input stream."""
     model_config = {**context, "window": config["data"]["window"], **model_overrides(config)}
-    return {**model_signature(config["model"]["name"], model_config), "stream": config["data"]["stream"]}
+    return {
+        **model_signature(config["model"]["name"], model_config),
+        "stream": config["data"]["stream"],
+    }
 
 
 def _flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -145,7 +155,9 @@ def _differences(saved: dict[str, Any], current: dict[str, Any], ignore: set[str
     ]
 
 
-def check_compatible(state: dict[str, Any], signature: dict[str, Any], config: dict[str, Any], path: Path) -> None:
+def check_compatible(
+    state: dict[str, Any], signature: dict[str, Any], config: dict[str, Any], path: Path
+) -> None:
     """Refuse a checkpoint from another model, layout or config, naming every difference."""
     problems = _differences(state["signature"], signature, set())
     problems += _differences(_flatten(state["config"]), _flatten(config), RESUME_FREE)

@@ -48,7 +48,9 @@ class StoreDataset(Dataset):
         bad = self.labels[self.indices]
         bad = bad[(bad < 0) | (bad >= info.num_classes)]
         if bad.size:
-            raise StoreError(f"store {info.path}: labels {sorted(set(bad.tolist()))[:5]} outside [0, {info.num_classes})")
+            raise StoreError(
+                f"store {info.path}: labels {sorted(set(bad.tolist()))[:5]} outside [0, {info.num_classes})"
+            )
         self.chunk = info.chunk
         self.window = window
         self.stream = stream
@@ -91,7 +93,9 @@ class StoreDataset(Dataset):
         index = int(self.indices[position])
         chunk, row = divmod(index, self.chunk)
         raw = self._decoded_chunk(chunk)[row]
-        rng = None if self.augment is None else np.random.default_rng([self.seed, self.epoch, index])
+        rng = (
+            None if self.augment is None else np.random.default_rng([self.seed, self.epoch, index])
+        )
         x = transform_sample(
             raw,
             self.frames[index],
@@ -198,7 +202,9 @@ def make_loader(
         cache_chunks=data["chunk_group"] + 1,
     )
     global_batch = run["batch_size"]
-    sampler = ChunkSampler(dataset.chunk_ids(), global_batch, train, run["seed"], rank, world, data["chunk_group"])
+    sampler = ChunkSampler(
+        dataset.chunk_ids(), global_batch, train, run["seed"], rank, world, data["chunk_group"]
+    )
     if train and len(sampler) == 0:
         raise ValueError(
             f"split {split!r} part {part!r} of {info.path} has {len(dataset)} samples, fewer than "

@@ -69,10 +69,11 @@ def all_reduce_sum(values: list[float], ctx: DistContext) -> list[float]:
     return tensor.tolist()
 
 
-def barrier(ctx: DistContext) -> None:
-    """Wait for every rank (no-op alone)."""
+def broadcast_buffers(module: torch.nn.Module, ctx: DistContext) -> None:
+    """Copy rank 0's buffers (BatchNorm running statistics) to every rank (no-op alone)."""
     if ctx.distributed:
-        dist.barrier()
+        for buffer in module.buffers():
+            dist.broadcast(buffer, src=0)
 
 
 def shutdown(ctx: DistContext) -> None:

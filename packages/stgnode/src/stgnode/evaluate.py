@@ -27,7 +27,7 @@ from torch import nn
 from stgnode import checkpoint as ckpt
 from stgnode.config import merge_overrides
 from stgnode.data import make_loader
-from stgnode.fuse import SCORES_FILE, Scores, save_scores
+from stgnode.fuse import SCORES_FILE, Scores, as_str_array, save_scores
 from stgnode.metrics import per_class_accuracy, summarize
 from stgnode.plots import save_confusion_png, save_training_curves_png
 from stgnode.store import StoreError, StoreInfo, open_store
@@ -112,7 +112,7 @@ def evaluate_run(
     loader = make_loader(info, split, "test", merge_overrides(config, overrides), train=False)
     indices, labels, logits = predict(model, loader, device)
     try:
-        sample_ids = np.asarray(info.group()["sample"][:], dtype=str)[indices]
+        sample_ids = as_str_array(info.group()["sample"][:][indices])
     except KeyError:
         raise StoreError(f"store {info.path} has no `sample` array of sample ids") from None
     summary = summarize(logits, labels)

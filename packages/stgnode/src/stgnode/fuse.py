@@ -32,6 +32,12 @@ class Scores:
     classes: tuple[str, ...]
 
 
+def as_str_array(values) -> np.ndarray:
+    """Fixed-width unicode array of `values` (zarr may hand back numpy's variable StringDType,
+    which an npz cannot hold without pickle)."""
+    return np.array([str(v) for v in values], dtype=str)
+
+
 def save_scores(scores: Scores, path: str | Path) -> Path:
     """Write scores as an uncompressed npz (see the module docstring for its keys)."""
     path = Path(path)
@@ -39,10 +45,10 @@ def save_scores(scores: Scores, path: str | Path) -> Path:
     with path.open("wb") as handle:
         np.savez(
             handle,
-            sample=np.asarray(scores.sample, dtype=str),
+            sample=as_str_array(scores.sample),
             label=np.asarray(scores.label, dtype=np.int64),
             logits=np.asarray(scores.logits, dtype=np.float32),
-            classes=np.asarray(scores.classes, dtype=str),
+            classes=as_str_array(scores.classes),
         )
     return path
 

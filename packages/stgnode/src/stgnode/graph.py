@@ -53,7 +53,12 @@ def hop_distance(num_joints: int, edges: Sequence[Sequence[int]], max_hop: int) 
 
 
 def spatial_adjacency(
-    num_joints: int, edges: list[tuple[int, int]], centre: int, max_hop: int = 1
+    num_joints: int,
+    edges: list[tuple[int, int]],
+    centre: int,
+    max_hop: int = 1,
+    *,
+    exact_centre_distance: bool = False,
 ) -> np.ndarray:
     """ST-GCN's spatial-configuration partition (Yan et al., AAAI 2018), (1 + 2*max_hop, V, V).
 
@@ -68,8 +73,12 @@ def spatial_adjacency(
       the root (features flowing in towards the centre);
     - h >= 1 and r(j) < r(i): subset 2h, neighbours closer to the centre than the root.
 
-    For max_hop=1 that is the 3 subsets (root, centripetal, centrifugal) of ST-GCN's published
-    graphs, element for element. Float32; joints unreachable from the centre count as r = inf.
+    By default r is measured as ST-GCN's code measures it, only up to `max_hop` hops: joints
+    farther from the centre get r = inf, so between two such joints every edge falls in
+    subset 2h-1 (open-mmlab/mmskeleton issue #367). That is what makes the result equal the
+    published ST-GCN graphs element for element (max_hop=1: root, centripetal,
+    centrifugal). `exact_centre_distance=True` uses true shortest-path distances instead, the
+    partition as the paper defines it. Float32.
     """
     if not 0 <= centre < num_joints:
         raise ValueError(f"centre joint {centre} is outside joints 0..{num_joints - 1}")
@@ -78,7 +87,8 @@ def spatial_adjacency(
     hops = hop_distance(num_joints, edges, max_hop)
     neighbourhood = np.isfinite(hops).astype(np.float64)
     normalised = neighbourhood / neighbourhood.sum(axis=0, keepdims=True)
-    to_centre = hops[:, centre]
+    reach = num_joints if exact_centre_distance else max_hop
+    to_centre = hop_distance(num_joints, edges, reach)[:, centre]
     sender_farther = to_centre[:, None] >= to_centre[None, :]  # [j, i]: r(j) >= r(i)
     subsets = [np.where(hops == 0, normalised, 0.0)]
     for hop in range(1, max_hop + 1):

@@ -58,12 +58,15 @@ class StoreInfo:
         """Open the store's root group read-only (cheap; call it where the arrays are read)."""
         return zarr.open_group(str(self.path), mode="r")
 
-    def split_indices(self, split: str, part: str) -> np.ndarray:
-        """Sorted int64 sample indices of `splits/<split>/<part>` (part: train or test)."""
+    def _check_split(self, split: str) -> None:
         if split not in self.splits:
             raise StoreError(
                 f"store {self.path} has no split {split!r}; it has {list(self.splits) or 'none'}"
             )
+
+    def split_indices(self, split: str, part: str) -> np.ndarray:
+        """Sorted int64 sample indices of `splits/<split>/<part>` (part: train or test)."""
+        self._check_split(split)
         try:
             indices = np.asarray(self.group()[f"splits/{split}/{part}"][:], dtype=np.int64)
         except KeyError:
@@ -76,6 +79,7 @@ class StoreInfo:
 
     def semantic(self, split: str) -> np.ndarray:
         """The (V, V) float32 semantic adjacency of `split`, computed by skelprep from its train part."""
+        self._check_split(split)
         try:
             adjacency = np.asarray(self.group()[f"semantic/{split}/adjacency"][:], dtype=np.float32)
         except KeyError:

@@ -34,14 +34,28 @@ from tqdm import tqdm
 from stgnode import checkpoint as ckpt
 from stgnode.config import save_config
 from stgnode.data import make_loader, set_epoch
-from stgnode.distributed import DistContext, all_reduce_sum, init_distributed, shutdown
+from stgnode.distributed import (
+    DistContext,
+    all_reduce_sum,
+    broadcast_buffers,
+    init_distributed,
+    shutdown,
+)
 from stgnode.schedule import make_scheduler
 from stgnode.store import StoreInfo, model_context, open_store
 
-AMP_DTYPES: dict[str, torch.dtype | None] = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+AMP_DTYPES: dict[str, torch.dtype | None] = {
+    "none": None,
+    "bf16": torch.bfloat16,
+    "fp16": torch.float16,
+}
 OPTIMIZERS = {
     "sgd": lambda params, o: torch.optim.SGD(
-        params, lr=o["lr"], momentum=o["momentum"], nesterov=o["nesterov"], weight_decay=o["weight_decay"]
+        params,
+        lr=o["lr"],
+        momentum=o["momentum"],
+        nesterov=o["nesterov"],
+        weight_decay=o["weight_decay"],
     ),
 }
 METRICS_FILE = "metrics.jsonl"
@@ -50,7 +64,7 @@ METRICS_FILE = "metrics.jsonl"
 def seed_everything(seed: int, deterministic: bool) -> None:
     """Seed python, numpy and torch; with `deterministic`, forbid nondeterministic kernels."""
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (seed the global state third-party code may use)
     torch.manual_seed(seed)
     if deterministic:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
@@ -64,9 +78,13 @@ def check_options(config: dict[str, Any], ctx: DistContext) -> None:
     if train["amp"] not in AMP_DTYPES:
         raise ValueError(f"train.amp must be one of {sorted(AMP_DTYPES)}, got {train['amp']!r}")
     if train["amp"] == "fp16" and ctx.device.type != "cuda":
-        raise ValueError("--amp fp16 needs CUDA (fp16 autocast + GradScaler); on CPU use bf16 or none")
+        raise ValueError(
+            "--amp fp16 needs CUDA (fp16 autocast + GradScaler); on CPU use bf16 or none"
+        )
     if config["optim"]["name"] not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {config['optim']['name']!r}; known: {sorted(OPTIMIZERS)}")
+        raise ValueError(
+            f"unknown optimizer {config['optim']['name']!r}; known: {sorted(OPTIMIZERS)}"
+        )
     parts = ctx.world * train["accumulate"]
     if train["batch_size"] % parts:
         raise ValueError(
@@ -93,7 +111,14 @@ class Totals:
         top = logits.topk(k, dim=1).indices
         hits = top == labels[:, None]
         n = labels.numel()
-        self.sums += torch.stack([loss.detach().double() * n, hits[:, 0].sum(), hits.any(1).sum(), torch.tensor(n, device=labels.device)])
+        self.sums += torch.stack(
+            [
+                loss.detach().double() * n,
+                hits[:, 0].sum(),
+                hits.any(1).sum(),
+                torch.tensor(n, device=labels.device),
+            ]
+        )
 
     def reduce(self, ctx: DistContext) -> dict[str, float]:
         loss, top1, top5, n = all_reduce_sum(self.sums.tolist(), ctx)
@@ -101,12 +126,16 @@ class Totals:
         return {"loss": loss / n, "top1": top1 / n, "top5": top5 / n, "samples": n}
 
 
-def train_epoch(model, loader, optimizer, scheduler, scaler, config, ctx, desc, progress) -> dict[str, float]:
+def train_epoch(
+    model, loader, optimizer, scheduler, scaler, config, ctx, desc, progress
+) -> dict[str, float]:
     """One pass over the train loader; returns loss, top-1/5, samples and samples/s over all ranks."""
     model.train()
     totals, accumulate = Totals(ctx.device), config["train"]["accumulate"]
     start = time.perf_counter()
-    bar = tqdm(loader, desc=desc, disable=not (progress and ctx.is_main), leave=False, dynamic_ncols=True)
+    bar = tqdm(
+        loader, desc=desc, disable=not (progress and ctx.is_main), leave=False, dynamic_ncols=True
+    )
     for step, (x, y, _) in enumerate(bar):
         x, y = x.to(ctx.device, non_blocking=True), y.to(ctx.device, non_blocking=True)
         optimizer.zero_grad(set_to_none=True)
@@ -133,7 +162,9 @@ def train_epoch(model, loader, optimizer, scheduler, scaler, config, ctx, desc, 
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, loader, config: dict[str, Any], ctx: DistContext) -> dict[str, float]:
+def evaluate(
+    model: nn.Module, loader, config: dict[str, Any], ctx: DistContext
+) -> dict[str, float]:
     """Loss and top-1/top-5 of `model` over the test loader, summed over all ranks."""
     model.eval()
     totals = Totals(ctx.device)
@@ -173,7 +204,11 @@ def _last_record(path: Path) -> dict[str, Any]:
 
 
 def run_training(
-    config: dict[str, Any], store: str | Path, out_dir: str | Path, resume: bool = False, progress: bool = True
+    config: dict[str, Any],
+    store: str | Path,
+    out_dir: str | Path,
+    resume: bool = False,
+    progress: bool = True,
 ) -> dict[str, Any]:
     """Train per `config` on `store`, writing the run into `out_dir`; return the last epoch's record.
 
@@ -183,12 +218,20 @@ def run_training(
     """
     ctx = init_distributed(config["train"]["device"])
     try:
-        return _run(config, store, Path(out_dir), resume, progress, ctx)
+        return train_model(config, store, Path(out_dir), resume, progress, ctx)[1]
     finally:
         shutdown(ctx)
 
 
-def _run(config, store, run_dir: Path, resume: bool, progress: bool, ctx: DistContext) -> dict[str, Any]:
+def train_model(
+    config: dict[str, Any],
+    store: str | Path,
+    run_dir: Path,
+    resume: bool,
+    progress: bool,
+    ctx: DistContext,
+) -> tuple[nn.Module, dict[str, Any]]:
+    """`run_training` inside an initialised `ctx`; also returns this rank's trained model."""
     check_options(config, ctx)
     train_cfg, split = config["train"], config["data"]["split"]
     seed_everything(train_cfg["seed"], train_cfg["deterministic"])
@@ -199,12 +242,16 @@ def _run(config, store, run_dir: Path, resume: bool, progress: bool, ctx: DistCo
     test_loader = make_loader(info, split, "test", config, False, ctx.rank, ctx.world)
     net = ckpt.build_run_model(config, context).to(ctx.device)
     optimizer = OPTIMIZERS[config["optim"]["name"]](net.parameters(), config["optim"])
-    scheduler = make_scheduler(optimizer, config["schedule"], len(train_loader), train_cfg["epochs"])
+    scheduler = make_scheduler(
+        optimizer, config["schedule"], len(train_loader), train_cfg["epochs"]
+    )
     scaler = torch.amp.GradScaler(ctx.device.type, enabled=train_cfg["amp"] == "fp16")
     start_epoch, best = 0, -1.0
     last_path = run_dir / ckpt.LAST
     if last_path.exists() and not resume:
-        raise ckpt.CheckpointError(f"{run_dir} already holds a run ({last_path}); pass --resume or another --out")
+        raise ckpt.CheckpointError(
+            f"{run_dir} already holds a run ({last_path}); pass --resume or another --out"
+        )
     if resume and last_path.exists():
         state = ckpt.load_checkpoint(last_path)
         ckpt.check_compatible(state, signature, config, last_path)
@@ -218,7 +265,9 @@ def _run(config, store, run_dir: Path, resume: bool, progress: bool, ctx: DistCo
     if ctx.distributed:
         if ctx.device.type == "cuda" and train_cfg["sync_bn"]:
             model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
-        model = DistributedDataParallel(model, device_ids=[ctx.device] if ctx.device.type == "cuda" else None)
+        model = DistributedDataParallel(
+            model, device_ids=[ctx.device] if ctx.device.type == "cuda" else None
+        )
     if train_cfg["compile"]:
         model = torch.compile(model)
     writer = None
@@ -234,9 +283,25 @@ def _run(config, store, run_dir: Path, resume: bool, progress: bool, ctx: DistCo
     for epoch in range(start_epoch, epochs):
         set_epoch(train_loader, epoch)
         lr = optimizer.param_groups[0]["lr"]
-        train = train_epoch(model, train_loader, optimizer, scheduler, scaler, config, ctx, f"epoch {epoch + 1}/{epochs}", progress)
-        record: dict[str, Any] = {"epoch": epoch + 1, "lr": lr, "train_loss": train["loss"], "train_top1": train["top1"]}
+        train = train_epoch(
+            model,
+            train_loader,
+            optimizer,
+            scheduler,
+            scaler,
+            config,
+            ctx,
+            f"epoch {epoch + 1}/{epochs}",
+            progress,
+        )
+        record: dict[str, Any] = {
+            "epoch": epoch + 1,
+            "lr": lr,
+            "train_loss": train["loss"],
+            "train_top1": train["top1"],
+        }
         if (epoch + 1) % train_cfg["eval_every"] == 0 or epoch + 1 == epochs:
+            broadcast_buffers(net, ctx)  # every rank evaluates rank 0's BatchNorm statistics
             test = evaluate(net, test_loader, config, ctx)
             record.update(test_loss=test["loss"], test_top1=test["top1"], test_top5=test["top5"])
         record.update(samples_per_s=train["samples_per_s"], seconds=train["seconds"])
@@ -264,7 +329,7 @@ def _run(config, store, run_dir: Path, resume: bool, progress: bool, ctx: DistCo
     if writer is not None:
         writer.close()
     last = record if record is not None else _last_record(run_dir / METRICS_FILE)
-    return {**last, "best_top1": best, "run_dir": str(run_dir)}
+    return net, {**last, "best_top1": best, "run_dir": str(run_dir)}
 
 
 def _log(run_dir: Path, writer, record: dict[str, Any], progress: bool) -> None:
@@ -277,7 +342,11 @@ def _log(run_dir: Path, writer, record: dict[str, Any], progress: bool) -> None:
                 writer.add_scalar(key.replace("_", "/", 1), value, record["epoch"])
         writer.flush()
     if progress:
-        test = f"  test loss {record['test_loss']:.3f} top-1 {record['test_top1']:.1%}" if "test_top1" in record else ""
+        test = (
+            f"  test loss {record['test_loss']:.3f} top-1 {record['test_top1']:.1%}"
+            if "test_top1" in record
+            else ""
+        )
         print(
             f"epoch {record['epoch']}: train loss {record['train_loss']:.3f} top-1 {record['train_top1']:.1%}"
             f"{test}  {record['samples_per_s']:.0f} samples/s",

@@ -74,6 +74,7 @@ class _Walker:
         self.scanned = scanned
         self.first = scanned.line_first.tolist()
         self.count_of = scanned.line_count.tolist()
+        self.integer = scanned.line_int.tolist()
         nonblank = np.flatnonzero(scanned.line_count)
         self.end = int(nonblank[-1]) + 1 if len(nonblank) else 0
         self.pos = 0
@@ -90,15 +91,18 @@ class _Walker:
     def count(self, what: str) -> int:
         """Parse the next line as one non-negative integer."""
         index = self.need(1, what)
-        fields, token = self.count_of[index], self.first[index]
-        if fields != 1 or not self.scanned.is_int[token]:
-            found = f"{fields} fields" if fields != 1 else repr(self.scanned.token_text(token)[:40])
+        value = self.integer[index]
+        if value < 0:
+            fields = self.count_of[index]
+            found = (
+                f"{fields} fields" if fields != 1 else repr(self.scanned.line_text(index + 1)[:40])
+            )
             raise RawFormatError(
                 self.scanned.path,
                 f"expected {what} (a non-negative integer), found {found}",
                 index + 1,
             )
-        return int(self.scanned.values[token])
+        return value
 
 
 def _fields(walk: _Walker, lines: np.ndarray, width: int, expected: str) -> np.ndarray:
@@ -141,7 +145,7 @@ def parse_ntu_skeleton(path: str | Path) -> NtuSkeletonFile:
         raise RawFormatError(path, "unexpected content after the last frame", walk.pos + 1)
     info_lines = np.asarray(info_at, dtype=np.int64)
     info = _fields(walk, info_lines, BODY_INFO_FIELDS, f"{BODY_INFO_FIELDS} body-info numbers")
-    ids = [scanned.token_text(walk.first[i]) for i in info_at]
+    ids = [scanned.line_text(i + 1).split(maxsplit=1)[0] for i in info_at]
     joint_lines = np.asarray(joints_at, dtype=np.int64)[:, None] + np.arange(NTU_JOINTS)
     values = _fields(walk, joint_lines, JOINT_FIELDS, JOINT_LINE)
     states = values[..., 11]

@@ -22,77 +22,17 @@ from skelprep.errors import RawFormatError
 _POW10 = np.array([10.0**k for k in range(23)])
 _MAX_EXACT = 2**53
 _MAX_DIGITS = 18
+FLAGGED = 2
 
 
 @numba.njit(cache=True, nogil=True)
 def _is_space(c: int) -> bool:
-    return c == 32 or c == 9 or c == 10 or c == 13 or c == 11 or c == 12
-
-
-@numba.njit(cache=True, nogil=True)
-def _parse_token(buf, start, end, pow10):  # noqa: ANN001, ANN202 (compiled)
-    """(value, ok, is_int) of buf[start:end] by the exact fast path; ok=False -> use Python."""
-    i = start
-    negative = False
-    if buf[i] == 43 or buf[i] == 45:  # + -
-        negative = buf[i] == 45
-        i += 1
-    mantissa = 0
-    digits = 0
-    frac = 0
-    seen_digit = False
-    seen_point = False
-    is_int = buf[start] != 43 and buf[start] != 45
-    while i < end:
-        c = buf[i]
-        if 48 <= c <= 57:
-            seen_digit = True
-            if mantissa > 0 or c != 48:
-                digits += 1
-                if digits > _MAX_DIGITS:
-                    return 0.0, False, False
-            mantissa = mantissa * 10 + (c - 48)
-            if seen_point:
-                frac += 1
-        elif c == 46 and not seen_point:  # .
-            seen_point = True
-            is_int = False
-        else:
-            break
-        i += 1
-    if not seen_digit:
-        return 0.0, False, False
-    exponent = 0
-    if i < end:
-        if buf[i] != 101 and buf[i] != 69:  # e E
-            return 0.0, False, False
-        is_int = False
-        i += 1
-        exp_negative = False
-        if i < end and (buf[i] == 43 or buf[i] == 45):
-            exp_negative = buf[i] == 45
-            i += 1
-        if i >= end:
-            return 0.0, False, False
-        while i < end:
-            c = buf[i]
-            if not 48 <= c <= 57 or exponent > 400:
-                return 0.0, False, False
-            exponent = exponent * 10 + (c - 48)
-            i += 1
-        if exp_negative:
-            exponent = -exponent
-    if mantissa > _MAX_EXACT:
-        return 0.0, False, False
-    power = exponent - frac
-    if power > 22 or power < -22:
-        return 0.0, False, False
-    value = mantissa * pow10[power] if power >= 0 else mantissa / pow10[-power]
-    return (-value if negative else value), True, is_int
+    return c == 32 or c == 10 or c == 13 or c == 9 or c == 11 or c == 12
 
 
 @numba.njit(cache=True, nogil=True)
 def _scan(buf, pow10):  # noqa: ANN001, ANN202 (compiled)
+    """Tokenize and convert; kind per token: 0 decimal, 1 plain integer, 2 flagged."""
     n = buf.shape[0]
     lines = 1
     for k in range(n):
@@ -100,12 +40,10 @@ def _scan(buf, pow10):  # noqa: ANN001, ANN202 (compiled)
             lines += 1
     line_first = np.zeros(lines, dtype=np.int64)
     line_count = np.zeros(lines, dtype=np.int64)
+    line_start = np.zeros(lines, dtype=np.int64)
     capacity = n // 2 + 1
-    values = np.zeros(capacity, dtype=np.float64)
-    flagged = np.zeros(capacity, dtype=np.bool_)
-    is_int = np.zeros(capacity, dtype=np.bool_)
-    tok_start = np.zeros(capacity, dtype=np.int64)
-    tok_end = np.zeros(capacity, dtype=np.int64)
+    values = np.empty(capacity, dtype=np.float64)
+    kind = np.empty(capacity, dtype=np.int8)
     tokens = 0
     line = 0
     i = 0
@@ -114,55 +52,111 @@ def _scan(buf, pow10):  # noqa: ANN001, ANN202 (compiled)
         if c == 10:
             line += 1
             line_first[line] = tokens
+            line_start[line] = i + 1
             i += 1
-        elif _is_space(c):
+            continue
+        if _is_space(c):
             i += 1
-        else:
-            start = i
+            continue
+        negative = c == 45
+        signed = negative or c == 43
+        if signed:
+            i += 1
+        mantissa = 0
+        digits = 0
+        frac = 0
+        point = False
+        any_digit = False
+        ok = True
+        while i < n:
+            c = buf[i]
+            if 48 <= c <= 57:
+                any_digit = True
+                if point:
+                    frac += 1
+                if mantissa > 0 or c != 48:
+                    digits += 1
+                if digits <= _MAX_DIGITS:
+                    mantissa = mantissa * 10 + (c - 48)
+                else:
+                    ok = False
+            elif c == 46 and not point:
+                point = True
+            else:
+                break
+            i += 1
+        exponent = 0
+        has_exponent = False
+        if i < n and (buf[i] == 101 or buf[i] == 69) and any_digit:
+            has_exponent = True
+            i += 1
+            exp_negative = False
+            if i < n and (buf[i] == 43 or buf[i] == 45):
+                exp_negative = buf[i] == 45
+                i += 1
+            exp_digits = 0
+            while i < n and 48 <= buf[i] <= 57:
+                if exponent < 1000:
+                    exponent = exponent * 10 + (buf[i] - 48)
+                exp_digits += 1
+                i += 1
+            ok = ok and exp_digits > 0
+            if exp_negative:
+                exponent = -exponent
+        if i < n and not _is_space(buf[i]):
+            ok = False
             while i < n and not _is_space(buf[i]):
                 i += 1
-            value, ok, integer = _parse_token(buf, start, i, pow10)
-            values[tokens] = value
-            flagged[tokens] = not ok
-            is_int[tokens] = integer
-            tok_start[tokens] = start
-            tok_end[tokens] = i
-            line_count[line] += 1
-            tokens += 1
-    return (
-        line_first,
-        line_count,
-        values[:tokens],
-        flagged[:tokens],
-        is_int[:tokens],
-        tok_start[:tokens],
-        tok_end[:tokens],
-    )
+        ok = ok and any_digit
+        power = exponent - frac
+        value = 0.0
+        if ok and not point and not has_exponent and not signed:
+            value = float(mantissa)
+            kind[tokens] = 1
+        elif ok and mantissa <= _MAX_EXACT and -22 <= power <= 22:
+            value = mantissa * pow10[power] if power >= 0 else mantissa / pow10[-power]
+            kind[tokens] = 0
+        else:
+            kind[tokens] = FLAGGED
+        values[tokens] = -value if negative else value
+        line_count[line] += 1
+        tokens += 1
+    line_int = np.full(lines, -1, dtype=np.int64)
+    for k in range(lines):
+        if line_count[k] == 1 and kind[line_first[k]] == 1 and values[line_first[k]] < _MAX_EXACT:
+            line_int[k] = np.int64(values[line_first[k]])
+    return line_first, line_count, line_start, line_int, values[:tokens], kind[:tokens]
 
 
 @dataclass
 class Scanned:
-    """Tokens of one file: per line (0-based) its first token and token count; per token its
-    value, whether it needs Python's float (`flagged`), whether it is a plain integer, and its
-    byte span in `data`."""
+    """Tokens of one file. Per line (0-based): index of its first token, token count, byte offset,
+    and its value if the line is exactly one plain non-negative integer (else -1). Per token: its
+    value and kind (0 decimal, 1 plain non-negative integer, 2 flagged: needs Python's float)."""
 
     path: Path
     data: bytes
     line_first: np.ndarray
     line_count: np.ndarray
+    line_start: np.ndarray
+    line_int: np.ndarray
     values: np.ndarray
-    flagged: np.ndarray
-    is_int: np.ndarray
-    tok_start: np.ndarray
-    tok_end: np.ndarray
-
-    def token_text(self, token: int) -> str:
-        """The text of one token."""
-        return self.data[self.tok_start[token] : self.tok_end[token]].decode("utf-8", "replace")
+    kind: np.ndarray
 
     def line_of_token(self, token: int) -> int:
         """1-based line number of a token."""
         return int(np.searchsorted(self.line_first, token, side="right"))
+
+    def line_text(self, line: int) -> str:
+        """The text of a 1-based line."""
+        start = int(self.line_start[line - 1])
+        end = self.data.find(b"\n", start)
+        return self.data[start : end if end >= 0 else len(self.data)].decode("utf-8", "replace")
+
+    def token_text(self, token: int) -> str:
+        """The text of one token."""
+        line = self.line_of_token(token)
+        return self.line_text(line).split()[token - int(self.line_first[line - 1])]
 
 
 def scan_numbers(path: Path, data: bytes) -> Scanned:
@@ -175,7 +169,7 @@ def resolve_flagged(scanned: Scanned, tokens: np.ndarray, expected: str) -> np.n
     """Values of `tokens` (indices), converting flagged ones with Python's float and rejecting
     non-numbers and non-finite values with the file, line and field named."""
     values = scanned.values[tokens]
-    for position in np.flatnonzero(scanned.flagged[tokens]):
+    for position in np.flatnonzero(scanned.kind[tokens].reshape(-1) == FLAGGED):
         token = int(tokens.reshape(-1)[position])
         text = scanned.token_text(token)
         try:

@@ -2,13 +2,13 @@
 opened (refusing a `.partial` or another schema), written, validated and described.
 """
 
+from skelprep.store.open import is_partial, open_store, partial_path, read_attrs
 from skelprep.store.schema import (
     ARRAY_DTYPES,
     REQUIRED_ATTRS,
     SCHEMA,
     joints_codec,
 )
-from skelprep.store.open import is_partial, open_store, partial_path, read_attrs
 from skelprep.store.validate import validate_store
 from skelprep.store.writer import RowWriter, consolidate, create_sample_arrays, write_splits
 

@@ -34,7 +34,9 @@ def create_sample_arrays(
         group.create_array(name, shape=shape, dtype=dtype, chunks=chunks, overwrite=True, **extra)
     meta = group.require_group("meta")
     for field in meta_fields:
-        meta.create_array(field, shape=(num_samples,), dtype=META_DTYPE, chunks=(rows,), overwrite=True)
+        meta.create_array(
+            field, shape=(num_samples,), dtype=META_DTYPE, chunks=(rows,), overwrite=True
+        )
 
 
 class RowWriter:
@@ -86,7 +88,10 @@ def write_splits(group: zarr.Group, splits: Mapping[str, tuple[np.ndarray, np.nd
         for part, indices in zip(("train", "test"), parts, strict=True):
             values = np.sort(np.asarray(indices, dtype=SPLIT_DTYPE))
             split.create_array(
-                part, shape=values.shape, dtype=SPLIT_DTYPE, chunks=(max(len(values), 1),),
+                part,
+                shape=values.shape,
+                dtype=SPLIT_DTYPE,
+                chunks=(max(len(values), 1),),
                 overwrite=True,
             )[:] = values
 
@@ -95,4 +100,8 @@ def consolidate(store: Path) -> None:
     """Write the consolidated metadata (one read opens the whole store); call it last."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Consolidated metadata", category=UserWarning)
+        # the build's state and lock files sit beside the arrays until the final rename
+        warnings.filterwarnings(
+            "ignore", message="Object at .* is not recognized", category=UserWarning
+        )
         zarr.consolidate_metadata(str(store))

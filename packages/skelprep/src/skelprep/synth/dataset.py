@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
@@ -111,7 +112,13 @@ def _take_key(spec: SampleSpec) -> tuple[int, int, int, int]:
     return spec.setup, spec.subject, spec.replication, spec.action
 
 
-def _write_ntu(out: Path, seed: int, specs, empty, labels) -> list[str]:
+def _write_ntu(
+    out: Path,
+    seed: int,
+    specs: Iterable[tuple[SampleSpec, Recording]],
+    empty: set[str],
+    labels: dict[int, tuple[str, int]],
+) -> list[str]:
     files = []
     for spec, recording in specs:
         name = f"{spec.name}.skeleton"
@@ -121,7 +128,13 @@ def _write_ntu(out: Path, seed: int, specs, empty, labels) -> list[str]:
     return files
 
 
-def _write_kinetics(out: Path, seed: int, specs, empty, labels) -> list[str]:
+def _write_kinetics(
+    out: Path,
+    seed: int,
+    specs: Iterable[tuple[SampleSpec, Recording]],
+    empty: set[str],
+    labels: dict[int, tuple[str, int]],
+) -> list[str]:
     files, entries = [], {"train": {}, "val": {}}
     for folder in kinetics_format.SUBSET_FOLDERS.values():
         (out / folder).mkdir()
@@ -171,7 +184,7 @@ def generate(fmt: str, out: Path, seed: int = 0, **size: int | float) -> SynthSu
     motions = MOTIONS[: shape.classes]
     labels = {m.action: (m.name, k) for k, m in enumerate(motions)}
 
-    def recordings():
+    def recordings() -> Iterator[tuple[SampleSpec, Recording]]:
         by_take = sorted(specs, key=lambda s: (_take_key(s), s.camera))
         for _, group in groupby(by_take, key=_take_key):
             group = list(group)

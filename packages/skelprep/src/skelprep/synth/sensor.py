@@ -41,7 +41,6 @@ class Track:
     xyz: np.ndarray
     tracking: np.ndarray
     info: np.ndarray
-    is_person: bool = True
 
 
 @dataclass
@@ -90,7 +89,7 @@ def _ghost_track(rng: np.random.Generator, num_frames: int) -> Track:
     xyz = centre + rng.normal(0.0, 0.05, (len(frames), NUM_POINTS, 3))
     tracking = rng.choice(np.array([1, 2], dtype=np.int8), size=(len(frames), 25))
     body_id = BODY_ID_BASE + int(rng.integers(0, 100000))
-    return Track(body_id, frames, xyz, tracking, _body_info(rng, xyz), is_person=False)
+    return Track(body_id, frames, xyz, tracking, _body_info(rng, xyz))
 
 
 def observe(
@@ -124,10 +123,5 @@ def observe(
 def _without_frames(track: Track, dropped: np.ndarray) -> Track:
     keep = ~np.isin(track.frames, dropped)
     return Track(
-        track.body_id,
-        track.frames[keep],
-        track.xyz[keep],
-        track.tracking[keep],
-        track.info[keep],
-        track.is_person,
+        track.body_id, track.frames[keep], track.xyz[keep], track.tracking[keep], track.info[keep]
     )

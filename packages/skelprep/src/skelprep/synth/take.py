@@ -9,11 +9,11 @@ monotone time warp, and padded by random rest before and after.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
+from skelprep.readers.ntu import parse_sample_id
 from skelprep.synth.body import BodyShape, forward_kinematics, random_shape
 from skelprep.synth.camera import facing_azimuth
 from skelprep.synth.motions import DEG, MOTION_BY_ACTION, Style
@@ -21,7 +21,6 @@ from skelprep.synth.motions import DEG, MOTION_BY_ACTION, Style
 BASE_ACTIVE_FRAMES = 60
 SPEED_WARP = (0.6, 1.6)
 REST_FRAMES = (4, 30)
-SAMPLE_NAME = re.compile(r"^S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})$")
 
 # Seed-stream tags: every random stream is seeded from (seed, tag, ...ids) so that it does not
 # depend on which other samples are generated.
@@ -52,10 +51,7 @@ class SampleSpec:
     @classmethod
     def parse(cls, name: str) -> SampleSpec:
         """The inverse of `name`."""
-        m = SAMPLE_NAME.match(name)
-        if m is None:
-            raise ValueError(f"{name!r} is not an NTU sample id SsssCcccPpppRrrrAaaa")
-        return cls(*(int(g) for g in m.groups()))
+        return cls(**parse_sample_id(name))
 
 
 @dataclass

@@ -32,22 +32,47 @@ def default_run_dir(config: dict) -> Path:
 
 
 @click.command()
-@click.option("--store", required=True, type=click.Path(path_type=Path), help="skelprep store (e.g. data/ntu60.zarr).")
-@click.option("--config", "config_name", default="demo", show_default=True, help="Shipped config name or a .toml file.")
+@click.option(
+    "--store",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="skelprep store (e.g. data/ntu60.zarr).",
+)
+@click.option(
+    "--config",
+    "config_name",
+    default="demo",
+    show_default=True,
+    help="Shipped config name or a .toml file.",
+)
 @click.option("--model", default=None, help="stg-node | stg-semantic | stg-ode-star | st-gcn.")
-@click.option("--split", default=None, help="Split of the store (xsub, xview, xset, official, ...).")
-@click.option("--stream", default=None, type=click.Choice(["joint", "bone", "joint-motion", "bone-motion"]))
+@click.option(
+    "--split", default=None, help="Split of the store (xsub, xview, xset, official, ...)."
+)
+@click.option(
+    "--stream", default=None, type=click.Choice(["joint", "bone", "joint-motion", "bone-motion"])
+)
 @click.option("--epochs", default=None, type=int)
-@click.option("--batch-size", default=None, type=int, help="GLOBAL batch (split over torchrun ranks).")
+@click.option(
+    "--batch-size", default=None, type=int, help="GLOBAL batch (split over torchrun ranks)."
+)
 @click.option("--workers", default=None, type=int, help="DataLoader workers per rank.")
 @click.option("--out", default=None, type=click.Path(path_type=Path), help="Run directory.")
 @click.option("--resume", is_flag=True, help="Continue from <out>/last.pt when it exists.")
 @click.option("--seed", default=None, type=int)
-@click.option("--deterministic", is_flag=True, help="Deterministic kernels (bit-exact resume on CPU).")
+@click.option(
+    "--deterministic", is_flag=True, help="Deterministic kernels (bit-exact resume on CPU)."
+)
 @click.option("--amp", default=None, type=click.Choice(["none", "bf16", "fp16"]))
 @click.option("--compile", "compile_", is_flag=True, help="torch.compile the model.")
 @click.option("--device", default=None, type=click.Choice(["auto", "cpu", "cuda"]))
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override any config key (repeatable).")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override any config key (repeatable).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar or per-epoch lines.")
 def train(store: Path, config_name: str, out: Path | None, resume: bool, deterministic: bool, compile_: bool,
           sets: tuple[str, ...], quiet: bool, **shorthands: object) -> None:  # fmt: skip
@@ -65,15 +90,22 @@ def train(store: Path, config_name: str, out: Path | None, resume: bool, determi
     run_dir = out or default_run_dir(config)
     main_rank = os.environ.get("RANK", "0") == "0"
     if main_rank and not quiet:
-        click.echo(f"run: {run_dir}  (config {config['name']}, model {config['model']['name']}, store {store})")
+        click.echo(
+            f"run: {run_dir}  (config {config['name']}, model {config['model']['name']}, store {store})"
+        )
     try:
         result = run_training(config, store, run_dir, resume=resume, progress=not quiet)
-    except (ValueError, KeyError) as exc:  # StoreError, ConfigError, CheckpointError and option checks
+    except (
+        ValueError,
+        KeyError,
+    ) as exc:  # StoreError, ConfigError, CheckpointError and option checks
         raise click.ClickException(str(exc)) from None
     if main_rank:
         top1 = result.get("test_top1")
         shown = "n/a" if top1 is None else f"{top1:.2%}"
-        click.echo(f"finished epoch {result.get('epoch')}: test top-1 {shown} (best {result['best_top1']:.2%}); run in {run_dir}")
+        click.echo(
+            f"finished epoch {result.get('epoch')}: test top-1 {shown} (best {result['best_top1']:.2%}); run in {run_dir}"
+        )
 
 
 def _toml(value: object) -> str:

@@ -1,0 +1,47 @@
+"""Where the build's Dask tasks run: a local cluster of single-threaded worker processes (text
+parsing holds the GIL, so threads would not use a second core), or an existing
+`dask.distributed` cluster at `--scheduler tcp://host:port`, which must answer within
+CONNECT_TIMEOUT seconds. Workers of a remote cluster must see the raw and output paths (a
+shared filesystem).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from dask.distributed import Client, LocalCluster
+
+from skelprep.errors import SkelprepError
+
+CONNECT_TIMEOUT = 5
+
+
+@contextmanager
+def dask_client(scheduler: str | None, workers: int) -> Iterator[Client]:
+    """A distributed Client for the build; the local cluster is shut down on exit."""
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT}s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise SkelprepError(
+                f"dask scheduler {scheduler} did not answer within {CONNECT_TIMEOUT} s ({exc}); "
+                "start one with `dask scheduler` or omit --scheduler for a local cluster"
+            ) from None
+        with client:
+            yield client
+        return
+    if workers < 1:
+        raise SkelprepError(f"--workers must be >= 1, got {workers}")
+    with (
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # its small HTTP server on a free port, never a clash
+            silence_logs=logging.CRITICAL,  # task errors are reported by the build
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client

@@ -1,0 +1,71 @@
+"""Phase 5 of a build: root attributes, consolidated metadata, and the atomic swap that makes
+`<store>.partial` the store.
+
+The previous store (if any) is renamed aside, the new one renamed in, and only then is the
+old one deleted: at no moment is neither a complete old nor a complete new store on disk.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import zarr
+
+from skelprep import SCHEMA, __version__
+from skelprep.build.decide import ASIDE_MARK
+from skelprep.build.params import BuildParams
+from skelprep.readers.base import DatasetSpec
+
+
+def stats(group: zarr.Group, skipped: list[dict], seconds: float) -> dict:
+    """The attrs `stats`: samples, skipped, bodies found histogram, bodies dropped, seconds."""
+    found = group["bodies_found"][:].astype(np.int64)
+    kept = group["bodies_kept"][:].astype(np.int64)
+    values, counts = np.unique(found, return_counts=True)
+    return {
+        "samples": int(len(found)),
+        "skipped": len(skipped),
+        "bodies_found_hist": {str(v): int(c) for v, c in zip(values, counts, strict=True)},
+        "bodies_dropped": int((found - kept).sum()),
+        "seconds": round(seconds, 3),
+    }
+
+
+def root_attrs(
+    spec: DatasetSpec,
+    classes: list[str],
+    params: BuildParams,
+    source: dict,
+    skipped: list[dict],
+    stats_: dict,
+) -> dict:
+    """Every root attribute of docs/store-format.md."""
+    return {
+        "schema": SCHEMA,
+        "dataset": spec.name,
+        "layout": spec.layout.to_attrs(),
+        "classes": list(classes),
+        "num_classes": len(classes),
+        "channels": list(spec.channels),
+        "build": params.to_attrs(),
+        "source": source,
+        "skipped": skipped,
+        "stats": stats_,
+        "skelprep_version": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def swap_in(partial: Path, out: Path) -> None:
+    """Rename `partial` to `out`, replacing a previous store only once the new one is in place."""
+    if not out.exists():
+        os.rename(partial, out)
+        return
+    aside = out.with_name(f"{out.name}{ASIDE_MARK}{os.getpid()}")
+    os.rename(out, aside)
+    os.rename(partial, out)
+    shutil.rmtree(aside)

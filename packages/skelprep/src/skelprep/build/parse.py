@@ -1,0 +1,109 @@
+"""Phases 1-2 of a build: parse raw chunks as Dask tasks into staging, then compact the staged
+chunks into the store's per-sample arrays in sample-name order.
+
+Chunks already staged by an interrupted run are not submitted again. Under `--strict` the
+first malformed file stops the build after the chunks already staged are kept.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import zarr
+from dask.distributed import Client, as_completed
+from tqdm import tqdm
+
+from skelprep.build.staging import chunk_path, test_kill_hook
+from skelprep.build.tasks import load_parsed, parse_chunk, parsed_summary
+from skelprep.errors import SkelprepError
+from skelprep.readers.base import DatasetSpec, ReadOptions, SampleRef
+from skelprep.store import RowWriter, create_sample_arrays
+
+
+class StrictStop(SkelprepError):
+    """--strict and a malformed raw file: the build stops, staged chunks are kept."""
+
+
+def _strict_check(summary: dict, strict: bool) -> None:
+    if strict and summary["skipped"]:
+        first = summary["skipped"][0]
+        where = first["file"] + (f":{first['line']}" if first["line"] is not None else "")
+        raise StrictStop(
+            f"{where}: {first['reason']}\n--strict stops at the first malformed file; the chunks "
+            "already parsed are kept and a rerun resumes from them (without --strict the file "
+            "is skipped and listed in the store's attrs `skipped`)"
+        )
+
+
+def parse_all(
+    client: Client,
+    spec: DatasetSpec,
+    raw: Path,
+    options: ReadOptions,
+    chunks: list[list[SampleRef]],
+    partial: Path,
+    strict: bool,
+    progress: bool,
+) -> list[dict]:
+    """Stage every chunk (resuming staged ones); returns the per-chunk {count, skipped}."""
+    summaries: dict[int, dict] = {}
+    todo = []
+    for k in range(len(chunks)):
+        target = chunk_path(partial, "parse", k)
+        if target.is_file():
+            summaries[k] = parsed_summary(target)
+            _strict_check(summaries[k], strict)
+        else:
+            todo.append(k)
+    done_refs = sum(len(chunks[k]) for k in summaries)
+    total = sum(map(len, chunks))
+    bar = tqdm(total=total, initial=done_refs, unit="sample", desc="parse", disable=not progress)
+    futures = {
+        client.submit(
+            parse_chunk,
+            spec.name,
+            raw,
+            options,
+            chunks[k],
+            chunk_path(partial, "parse", k),
+            key=f"skelprep-parse-{k}-{partial.name}",
+            pure=False,
+        ): k
+        for k in todo
+    }
+    try:
+        for staged, future in enumerate(as_completed(futures), start=1):
+            k = futures[future]
+            summaries[k] = future.result()
+            bar.update(len(chunks[k]))
+            test_kill_hook("parse", staged)
+            _strict_check(summaries[k], strict)
+    finally:
+        for future in futures:
+            future.cancel()
+        bar.close()
+    return [summaries[k] for k in range(len(chunks))]
+
+
+def compact(
+    partial: Path, spec: DatasetSpec, options: ReadOptions, summaries: list[dict], chunk_size: int
+) -> int:
+    """Write the staged chunks into the per-sample arrays of the partial store, in chunk order
+    (= sample-name order); returns N. Safe to repeat: the arrays are recreated."""
+    group = zarr.open_group(str(partial), mode="a", use_consolidated=False)
+    num = sum(s["count"] for s in summaries)
+    shape = (len(spec.channels), options.max_frames, spec.layout.num_joints, options.max_bodies)
+    create_sample_arrays(group, num, shape, spec.meta_fields, chunk_size)
+    writer = RowWriter(group, chunk_size, spec.meta_fields)
+    for k in range(len(summaries)):
+        writer.append(load_parsed(chunk_path(partial, "parse", k)))
+    written = writer.close()
+    if written != num:
+        raise SkelprepError(f"{partial}: staged chunks hold {written} samples, summaries say {num}")
+    return num
+
+
+def drop_parse_staging(partial: Path) -> None:
+    """Delete the staged parse chunks once their samples are in the arrays."""
+    shutil.rmtree(Path(partial) / "staging" / "parse", ignore_errors=True)

@@ -1,0 +1,107 @@
+"""The `.partial` directory of a build: its state file, lock, staged chunks, and the test hook.
+
+Layout inside `<store>.partial/` (the future store root):
+- `.skelprep-build.json`: the content keys and source fingerprint the staged work belongs to,
+  and the phase reached (`parse` or `compacted`) with the parse summaries;
+- `.lock`: held (flock) by the running build, so two builds never write one partial store;
+- `staging/parse/chunk_00012.npz`: the parsed samples of raw chunk 12;
+- `staging/dtw/chunk_00003.npz`: per-sample DTW distance matrices of DTW chunk 3.
+Every staged file is written under a temporary name and renamed, so it is complete or absent.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import json
+import os
+import signal
+from pathlib import Path
+
+import numpy as np
+
+from skelprep.errors import SkelprepError
+
+STATE_FILE = ".skelprep-build.json"
+LOCK_FILE = ".lock"
+KILL_ENV = "SKELPREP_TEST_KILL_AT"
+
+
+def chunk_path(partial: Path, kind: str, chunk: int) -> Path:
+    """Staged file of chunk `chunk` of `kind` ("parse" or "dtw")."""
+    return Path(partial) / "staging" / kind / f"chunk_{chunk:05d}.npz"
+
+
+def save_npz(target: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write an .npz atomically: to a temporary name beside it, then rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    temp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    temp.write_bytes(buffer.getvalue())
+    os.replace(temp, target)
+
+
+def drop_temporaries(partial: Path) -> None:
+    """Remove half-written temporaries left by a killed build."""
+    for temp in (Path(partial) / "staging").glob("*/*.tmp-*"):
+        temp.unlink(missing_ok=True)
+
+
+def read_state(partial: Path) -> dict | None:
+    """The state of a staged build, or None when there is none (or it is unreadable)."""
+    try:
+        return json.loads((Path(partial) / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def write_state(partial: Path, state: dict) -> None:
+    """Replace the state file atomically."""
+    target = Path(partial) / STATE_FILE
+    temp = target.with_name(target.name + ".tmp")
+    temp.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
+    os.replace(temp, target)
+
+
+def drop_state(partial: Path) -> None:
+    """Remove the state file (the partial directory is about to become the store)."""
+    (Path(partial) / STATE_FILE).unlink(missing_ok=True)
+
+
+class BuildLock:
+    """An exclusive flock on `<partial>/.lock` (released by the kernel if the process dies)."""
+
+    def __init__(self, partial: Path) -> None:
+        self.path = Path(partial) / LOCK_FILE
+        self.handle = None
+
+    def __enter__(self) -> BuildLock:
+        self.handle = open(self.path, "a")  # noqa: SIM115 (held for the build's lifetime)
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.close()
+            raise SkelprepError(
+                f"another skelprep build is writing {self.path.parent}; wait for it to finish"
+            ) from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.handle.close()
+
+    def release_file(self) -> None:
+        """Remove the lock file (before the partial directory becomes the store)."""
+        self.path.unlink(missing_ok=True)
+
+
+def test_kill_hook(point: str, count: int) -> None:
+    """TEST HOOK: SIGKILL this process when SKELPREP_TEST_KILL_AT equals `point:count`.
+
+    Points: `parse:k` (after the k-th chunk staged in this run), `dtw:k` (likewise for DTW
+    chunks), `compacted:1` (arrays written, parse staging not yet deleted), `finalize:1`
+    (attrs and metadata written, before the rename). A real SIGKILL, so the kill-and-resume
+    tests exercise exactly what a user's `kill -9` or an OOM kill does.
+    """
+    if os.environ.get(KILL_ENV) == f"{point}:{count}":
+        os.kill(os.getpid(), signal.SIGKILL)

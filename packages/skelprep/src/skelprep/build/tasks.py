@@ -1,0 +1,101 @@
+"""The Dask tasks of a build; each runs in a worker process and stages its result on disk.
+
+`parse_chunk` reads one chunk of raw samples (parse, select bodies, align, pad) and
+`dtw_chunk` computes the joint-pair DTW distances of one chunk of stored samples. Both return
+only a small summary: the arrays travel through the staging directory, never the scheduler.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import zarr
+
+from skelprep.build.staging import save_npz
+from skelprep.dtw import joint_pair_distances, sample_series
+from skelprep.errors import RawFormatError
+from skelprep.readers import get_dataset
+from skelprep.readers.base import ReadOptions, SampleRef
+
+META_PREFIX = "meta/"
+SKIPPED_KEY = "skipped"
+
+
+def relative_name(raw: Path, path: str | Path) -> str:
+    """`path` relative to the raw root (as stored in attrs `skipped`), else as given."""
+    try:
+        return Path(path).resolve().relative_to(Path(raw).resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def skipped_entry(raw: Path, error: RawFormatError) -> dict:
+    """The attrs `skipped` record of a malformed file: {file (relative), line, reason}."""
+    return {"file": relative_name(raw, error.path), "line": error.line, "reason": error.reason}
+
+
+def parse_chunk(
+    dataset: str, raw: Path, options: ReadOptions, refs: list[SampleRef], target: Path
+) -> dict:
+    """Read `refs` and stage the samples that parse in `target`; returns {count, skipped}.
+
+    A malformed file is recorded in `skipped` (file, line, reason), never raised: the strict
+    policy is the orchestrator's decision, so the staged chunk is the same under both.
+    """
+    spec = get_dataset(dataset).resolve(Path(raw))
+    samples, skipped = [], []
+    for ref in refs:
+        try:
+            samples.append(spec.read(ref, options))
+        except RawFormatError as error:
+            skipped.append(skipped_entry(raw, error))
+    shape = (len(spec.channels), options.max_frames, spec.layout.num_joints, options.max_bodies)
+    arrays = {
+        "joints": np.stack([s.joints for s in samples]) if samples else np.zeros((0, *shape)),
+        "frames": np.array([s.frames for s in samples], dtype=np.int32),
+        "label": np.array([s.label for s in samples], dtype=np.int16),
+        "sample": np.array([s.name for s in samples], dtype=str),
+        "bodies_found": np.array([s.bodies_found for s in samples], dtype=np.int8),
+        "bodies_kept": np.array([s.bodies_kept for s in samples], dtype=np.int8),
+    }
+    arrays["joints"] = arrays["joints"].astype(np.float32, copy=False)
+    for field in spec.meta_fields:
+        arrays[META_PREFIX + field] = np.array([s.meta[field] for s in samples], dtype=np.int16)
+    save_npz(target, {**arrays, SKIPPED_KEY: np.array(json.dumps(skipped))})
+    return {"count": len(samples), "skipped": skipped}
+
+
+def parsed_summary(path: Path) -> dict:
+    """{count, skipped} of a staged parse chunk (reads two small members only)."""
+    with np.load(path) as staged:
+        return {"count": len(staged["frames"]), "skipped": json.loads(str(staged[SKIPPED_KEY]))}
+
+
+def load_parsed(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of a staged parse chunk, keyed as the store's arrays (`meta/<field>`)."""
+    with np.load(path) as staged:
+        return {key: staged[key] for key in staged.files if key != SKIPPED_KEY}
+
+
+def dtw_chunk(store: Path, indices: np.ndarray, dtw: dict, target: Path) -> int:
+    """DTW distance matrices (S, V, V) of the stored samples `indices`, staged in `target`.
+
+    Reads body 0 of each sample from the partial store's `joints` (already compacted) and runs
+    all joint pairs in one compiled call on this worker's core.
+    """
+    group = zarr.open_group(str(store), mode="r", use_consolidated=False)
+    joints = group["joints"].get_orthogonal_selection((np.asarray(indices),))
+    frames = group["frames"].get_orthogonal_selection((np.asarray(indices),))
+    series, lengths = sample_series(joints, frames)
+    distances = joint_pair_distances(
+        series,
+        lengths,
+        radius=dtw["radius"],
+        metric=dtw["metric"],
+        diagonal_weight=dtw["diagonal_weight"],
+        parallel=False,
+    )
+    save_npz(target, {"indices": np.asarray(indices, dtype=np.int64), "distances": distances})
+    return len(indices)

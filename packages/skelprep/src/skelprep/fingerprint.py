@@ -1,0 +1,36 @@
+"""Source fingerprint of a raw directory: what decides whether a finished store is still current.
+
+sha256 over the sorted (relative path, size, mtime_ns) of every regular file under the raw root
+(hidden files and the `.partial` folders of our own tools excluded). Only metadata is read, so
+it costs one `stat` per file and a reused build stays well under two seconds even for tens of
+thousands of files; touching, adding, removing or rewriting any raw file changes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+
+def _files(root: Path) -> list[tuple[str, int, int]]:
+    found = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not d.endswith(".partial"))
+        for name in names:
+            if name.startswith("."):
+                continue
+            path = Path(folder, name)
+            stat = path.stat()
+            found.append((path.relative_to(root).as_posix(), stat.st_size, stat.st_mtime_ns))
+    return sorted(found)
+
+
+def source_fingerprint(raw: Path) -> dict:
+    """`{raw_root, file_count, fingerprint}` of the raw directory, as stored in attrs `source`."""
+    root = Path(raw).resolve()
+    digest = hashlib.sha256()
+    files = _files(root)
+    for rel, size, mtime in files:
+        digest.update(f"{rel}\0{size}\0{mtime}\n".encode())
+    return {"raw_root": str(root), "file_count": len(files), "fingerprint": digest.hexdigest()}

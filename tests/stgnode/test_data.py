@@ -1,0 +1,127 @@
+"""Dataset, transforms and the chunk-aware sampler over a real Zarr store."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from stgnode.config import merge_overrides
+from stgnode.data import ChunkSampler, StoreDataset, make_loader, set_epoch
+from stgnode.store import open_store
+from stgnode.transforms import (
+    STREAMS,
+    Augment,
+    bone_parents,
+    resize_time,
+    rotate_scale,
+)
+from tests.stgnode.conftest import EDGES
+
+
+def test_parents_point_towards_the_centre():
+    parents = bone_parents(EDGES, centre=1, num_joints=12)
+    # centre 1; 0, 2, 4, 7 hang on it; 9 and 11 on 0; 10 on 9 ...
+    assert parents.tolist() == [1, 1, 1, 2, 1, 4, 5, 1, 7, 0, 9, 0]
+    with pytest.raises(ValueError, match=r"joints \[3\] are not connected"):
+        bone_parents([[0, 1], [1, 2]], centre=0, num_joints=4)
+
+
+def test_streams_bone_and_motion_by_hand():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 5, 12, 2)).astype(np.float32)
+    parents = bone_parents(EDGES, 1, 12)
+    bone = STREAMS["bone"](x, parents)
+    np.testing.assert_array_equal(bone[:, :, 6], x[:, :, 6] - x[:, :, 5])
+    np.testing.assert_array_equal(bone[:, :, 1], 0)
+    motion = STREAMS["joint-motion"](x, parents)
+    np.testing.assert_array_equal(motion[:, 2], x[:, 3] - x[:, 2])
+    np.testing.assert_array_equal(motion[:, -1], 0)
+    np.testing.assert_allclose(STREAMS["bone-motion"](x, parents)[:, 0], bone[:, 1] - bone[:, 0])
+
+
+def test_resize_is_linear_and_identity_at_full_length():
+    x = np.arange(10, dtype=np.float32)[None, :, None, None] * np.ones((2, 1, 3, 1), np.float32)
+    np.testing.assert_array_equal(resize_time(x, 0, 10, 10), x)
+    np.testing.assert_allclose(resize_time(x, 2, 6, 7)[0, :, 0, 0], np.linspace(2, 5, 7))
+
+
+def test_rotation_keeps_lengths_and_zero_padding_and_leaves_scores():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3, 4, 12, 2)).astype(np.float32)
+    x[:, :, :, 1] = 0
+    out = rotate_scale(x, ("x", "y", "z"), rng, Augment(rotate_deg=30, scale=0.0))
+    np.testing.assert_allclose(np.linalg.norm(out, axis=0), np.linalg.norm(x, axis=0), rtol=1e-5)
+    assert not np.allclose(out, x) and np.all(out[:, :, :, 1] == 0)
+    scored = rotate_scale(x, ("x", "y", "score"), rng, Augment(rotate_deg=30, scale=0.1))
+    np.testing.assert_array_equal(scored[2], x[2])
+
+
+def test_test_mode_is_the_whole_valid_part_resized(store):
+    info = open_store(store)
+    ds = StoreDataset(
+        info, info.split_indices("xsub", "test"), window=24, stream="joint", augment=None
+    )
+    x, label, index = ds[3]
+    assert x.shape == (3, 24, 12, 2) and x.dtype == torch.float32
+    raw = info.group()["joints"][index]
+    frames = int(info.group()["frames"][index])
+    np.testing.assert_allclose(x.numpy(), resize_time(raw, 0, frames, 24), rtol=1e-6)
+    assert label == int(info.group()["label"][index])
+    assert torch.equal(ds[3][0], x)
+
+
+def test_training_augmentation_is_a_function_of_seed_epoch_and_sample(store):
+    info = open_store(store)
+    ds = StoreDataset(info, info.split_indices("xsub", "train"), 16, "bone", Augment(), seed=3)
+    first = ds[5][0]
+    assert torch.equal(first, ds[5][0])
+    ds.epoch = 1
+    assert not torch.equal(first, ds[5][0])
+    fresh = pickle.loads(pickle.dumps(ds))  # what a worker gets: no open array, no cache
+    assert fresh._joints is None and not fresh._cache
+    assert torch.equal(fresh[5][0], ds[5][0])
+    assert len(ds._cache) <= ds.cache_chunks
+
+
+def test_sampler_covers_each_sample_once_and_slices_global_batches():
+    chunk_ids = np.repeat(np.arange(6), 16)[:90]
+    one = ChunkSampler(chunk_ids, global_batch=8, shuffle=True, seed=0)
+    one.set_epoch(2)
+    order = list(one)
+    assert len(order) == len(one) == 88 and len(set(order)) == 88
+    for start in range(
+        0, 88, 8
+    ):  # a global batch stays inside one group of 4 chunks (+1 at a seam)
+        assert len(set(chunk_ids[order[start : start + 8]])) <= 5
+    ranks = [ChunkSampler(chunk_ids, 8, True, 0, rank, 2) for rank in range(2)]
+    for sampler in ranks:
+        sampler.set_epoch(2)
+    mine = [list(s) for s in ranks]
+    rebuilt = [p for b in range(11) for r in range(2) for p in mine[r][b * 4 : b * 4 + 4]]
+    assert rebuilt == order
+    one.set_epoch(3)
+    assert list(one) != order
+    tests = [list(ChunkSampler(chunk_ids, 8, False, 0, r, 2)) for r in range(2)]
+    assert sorted(tests[0] + tests[1]) == list(range(90))
+
+
+def test_loader_with_worker_processes_equals_in_process(store, tiny_config):
+    config = merge_overrides(tiny_config, ["data.num_workers=0"])
+    batches = {}
+    for workers in (0, 2):
+        loader = make_loader(
+            store, "xsub", "train", merge_overrides(config, [f"data.num_workers={workers}"]), True
+        )
+        set_epoch(loader, 1)
+        batches[workers] = [(x, y, i) for x, y, i in loader]
+    assert len(batches[0]) == 64 // 16
+    for (x0, y0, i0), (x2, y2, i2) in zip(batches[0], batches[2], strict=True):
+        assert torch.equal(x0, x2) and torch.equal(y0, y2) and torch.equal(i0, i2)
+    test = make_loader(store, "xsub", "test", config, False)
+    assert (
+        sorted(torch.cat([i for _, _, i in test]).tolist())
+        == open_store(store).split_indices("xsub", "test").tolist()
+    )

@@ -1,0 +1,173 @@
+"""`stgnode evaluate` and `stgnode export` on a run trained for one epoch on the tiny store,
+and the PNG figures (confusion matrix, training curves) they write."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import numpy as np
+import pytest
+import zarr
+from click.testing import CliRunner
+from matplotlib.image import imread
+
+from stgnode.commands.evaluate import evaluate as evaluate_command
+from stgnode.commands.export import export as export_command
+from stgnode.config import load_config
+from stgnode.fuse import load_scores
+from stgnode.metrics import confusion_matrix
+from stgnode.plots import (
+    DPI,
+    confusion_figsize,
+    confusion_figure,
+    save_confusion_png,
+    save_training_curves_png,
+)
+from stgnode.train import run_training
+
+CLASSES = ["wave", "squat", "turn", "step"]  # the tiny store's (tests/stgnode/conftest.py)
+
+
+@pytest.fixture(scope="module")
+def store(store, tmp_path_factory):
+    """The tiny store with unique sample ids (the shared fixture repeats some ids)."""
+    copy = shutil.copytree(store, tmp_path_factory.mktemp("store") / "unique.zarr")
+    root = zarr.open_group(str(copy), mode="r+", use_consolidated=False)
+    ids = [f"{old}_{i}" for i, old in enumerate(root["sample"][:].tolist())]
+    del root["sample"]
+    root.create_array("sample", shape=(len(ids),), dtype=str)[:] = np.array(ids, dtype=object)
+    zarr.consolidate_metadata(str(copy))
+    return copy
+
+
+@pytest.fixture(scope="module")
+def trained_run(store, tmp_path_factory):
+    """A stg-node run trained for one epoch (best.pt, last.pt, metrics.jsonl) on the tiny store."""
+    config = load_config(
+        "demo",
+        [
+            "model.channels=[8, 16]",
+            "model.strides=[1, 2]",
+            "data.window=16",
+            "data.num_workers=0",
+            "train.batch_size=16",
+            "train.epochs=1",
+            "train.tensorboard=false",
+            "schedule.warmup_epochs=0",
+        ],
+    )
+    run = tmp_path_factory.mktemp("runs") / "tiny"
+    run_training(config, store, run, progress=False)
+    return run
+
+
+def test_evaluate_writes_consistent_outputs(trained_run, store, tmp_path) -> None:
+    out = tmp_path / "eval"
+    result = CliRunner().invoke(
+        evaluate_command, [str(trained_run), "--store", str(store), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    printed = dict(re.findall(r"(top-1|top-5|chance) ([\d.]+)%", result.output))
+    metrics = json.loads((out / "metrics.json").read_text())
+    scores = load_scores(out / "scores.npz")
+
+    root = zarr.open_group(str(store), mode="r")
+    test = root["splits/xsub/test"][:]
+    # Every test sample scored exactly once, with its own store label, float32 logits.
+    assert sorted(scores.sample.tolist()) == sorted(root["sample"][:][test].tolist())
+    by_id = dict(zip(root["sample"][:].tolist(), root["label"][:].tolist(), strict=True))
+    assert scores.label.tolist() == [by_id[s] for s in scores.sample.tolist()]
+    assert scores.logits.dtype == np.float32 and scores.logits.shape == (len(test), 4)
+    assert list(scores.classes) == CLASSES
+
+    # The printed and saved top-1 are the argmax accuracy of the saved logits.
+    top1 = float(np.mean(scores.logits.argmax(axis=1) == scores.label))
+    assert metrics["top1"] == pytest.approx(top1)
+    assert float(printed["top-1"]) == pytest.approx(100 * top1, abs=0.005)
+    assert float(printed["chance"]) == 25.0 and metrics["chance"] == 0.25
+    assert metrics["top5"] == 1.0  # 4 classes: the true class is always among the best 5
+    assert metrics["num_samples"] == len(test) and metrics["split"] == "xsub"
+    assert list(metrics["per_class"]) == CLASSES
+    confusion = confusion_matrix(scores.label, scores.logits.argmax(axis=1), 4)
+    assert metrics["confusion"] == confusion.tolist()
+    recall = [metrics["per_class"][name] for name in CLASSES]
+    assert metrics["mean_class_accuracy"] == pytest.approx(np.mean(recall))
+    assert metrics["params"] > 0 and metrics["checkpoint"].endswith("best.pt")
+
+    height, width, _ = imread(out / "confusion.png").shape
+    expected = confusion_figsize(4, max(map(len, CLASSES)))
+    assert (width, height) == (round(expected[0] * DPI), round(expected[1] * DPI))
+    assert (out / "curves.png").is_file()
+
+
+def test_evaluate_defaults_to_run_dir_and_takes_last(trained_run, store) -> None:
+    result = CliRunner().invoke(
+        evaluate_command, [str(trained_run), "--store", str(store), "--checkpoint", "last"]
+    )
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((trained_run / "eval" / "metrics.json").read_text())
+    assert metrics["checkpoint"] == str(trained_run / "last.pt")
+
+
+@pytest.mark.parametrize(
+    ("attr", "value", "message"),
+    [
+        ("classes", ["wave", "squat", "jump", "step"], "classes: store has"),
+        ("channels", ["x", "y", "score"], "channels: store has"),
+        ("layout", {"name": "other12", "edges": [[0, 1]], "centre": 0}, "layout: store has"),
+    ],
+)
+def test_store_with_other_classes_or_layout_is_refused(
+    trained_run, store, tmp_path, attr, value, message
+):
+    other = shutil.copytree(store, tmp_path / "other.zarr")
+    root = zarr.open_group(str(other), mode="r+", use_consolidated=False)
+    root.attrs[attr] = value
+    zarr.consolidate_metadata(str(other))
+    result = CliRunner().invoke(evaluate_command, [str(trained_run), "--store", str(other)])
+    assert result.exit_code != 0
+    assert "does not match the store" in result.output and message in result.output
+
+
+def test_export_command_checks_against_pytorch(trained_run, tmp_path) -> None:
+    out = tmp_path / "model.onnx"
+    result = CliRunner().invoke(export_command, [str(trained_run), "--onnx", str(out)])
+    assert result.exit_code == 0, result.output
+    diff = float(re.search(r"max abs diff ([\d.e+-]+)", result.output).group(1))
+    assert out.stat().st_size > 0 and diff < 1e-4
+
+
+@pytest.mark.parametrize("num_classes", [10, 60])
+def test_confusion_png_size_and_labels(tmp_path, num_classes) -> None:
+    names = [f"action {i}" for i in range(num_classes)]
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, num_classes, 500)
+    confusion = confusion_matrix(labels, np.where(rng.random(500) < 0.7, labels, 0), num_classes)
+    path = save_confusion_png(confusion, names, tmp_path / "c.png")
+    height, width, _ = imread(path).shape
+    inches = confusion_figsize(num_classes, max(map(len, names)))
+    assert (width, height) == (round(inches[0] * DPI), round(inches[1] * DPI))
+    ax = confusion_figure(confusion, names).axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == names
+    assert [t.get_text() for t in ax.get_yticklabels()] == names
+    # Per-cell percentages only while they fit (up to 30 classes).
+    assert bool(ax.texts) == (num_classes <= 30)
+
+
+def test_confusion_figure_refuses_mismatched_names() -> None:
+    with pytest.raises(ValueError, match=r"\(3, 3\) does not match 2 class names"):
+        confusion_figure(np.eye(3), ["a", "b"])
+
+
+def test_training_curves_name_the_bad_line(tmp_path) -> None:
+    jsonl = tmp_path / "metrics.jsonl"
+    jsonl.write_text('{"epoch": 1, "train_loss": 1.0}\n{"epoch": 2, "train_loss": \n')
+    with pytest.raises(ValueError, match=r"metrics.jsonl:2: not a JSON object"):
+        save_training_curves_png(jsonl, tmp_path / "curves.png")
+    jsonl.write_text(
+        '{"epoch": 1, "train_loss": 1.0, "test_top1": 0.5}\n{"epoch": 2, "train_loss": 0.5}\n'
+    )
+    path = save_training_curves_png(jsonl, tmp_path / "curves.png")
+    assert imread(path).shape[:2] == (380, 1500)

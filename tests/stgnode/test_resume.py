@@ -1,0 +1,169 @@
+"""Exact resume: a run stopped (or SIGKILLed mid-epoch) and resumed ends with bit-identical weights.
+
+Also: a checkpoint of another model or config is refused naming what differs, a half-written
+checkpoint (`.tmp`, truncated file) is never loaded, and a failed save keeps the previous one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from stgnode import checkpoint as ckpt
+from stgnode.config import merge_overrides
+from stgnode.train import run_training
+
+EPOCHS = 3
+# the CLI flags that give exactly `resume_config` below
+CLI_SETS = [
+    "model.channels=[8, 16]",
+    "model.strides=[1, 2]",
+    "model.dropout=0.0",
+    "data.window=16",
+    "data.num_workers=0",
+    "train.batch_size=32",
+    "train.tensorboard=false",
+    "schedule.warmup_epochs=1",
+]
+
+
+@pytest.fixture(scope="module")
+def resume_config() -> dict:
+    from stgnode.config import load_config
+
+    return load_config("demo", [*CLI_SETS, f"train.epochs={EPOCHS}", "train.deterministic=true"])
+
+
+@pytest.fixture(scope="module")
+def reference(store: Path, resume_config: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Model weights of an uninterrupted 3-epoch deterministic run."""
+    run = tmp_path_factory.mktemp("reference")
+    run_training(resume_config, store, run, progress=False)
+    return ckpt.load_checkpoint(run / ckpt.LAST)["model"]
+
+
+@pytest.fixture(scope="module")
+def one_epoch_run(
+    store: Path, resume_config: dict, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A run of the same config stopped after its first epoch (copy it before resuming)."""
+    run = tmp_path_factory.mktemp("one-epoch")
+    run_training(merge_overrides(resume_config, ["train.epochs=1"]), store, run, progress=False)
+    return run
+
+
+def assert_same_weights(expected: dict, actual: dict) -> None:
+    assert expected.keys() == actual.keys()
+    different = [k for k in expected if not torch.equal(expected[k], actual[k])]
+    assert not different, f"tensors differ after resume: {different}"
+
+
+def test_stop_after_one_epoch_then_resume_is_bit_identical(
+    store, resume_config, reference, one_epoch_run, tmp_path
+):
+    shutil.copytree(one_epoch_run, tmp_path, dirs_exist_ok=True)
+    assert ckpt.load_checkpoint(tmp_path / ckpt.LAST)["epoch"] == 1
+    result = run_training(resume_config, store, tmp_path, resume=True, progress=False)
+    assert result["epoch"] == EPOCHS
+    assert_same_weights(reference, ckpt.load_checkpoint(tmp_path / ckpt.LAST)["model"])
+    epochs = [line for line in (tmp_path / "metrics.jsonl").read_text().splitlines() if line]
+    assert len(epochs) == EPOCHS
+
+
+def _cli(store: Path, out: Path, *extra: str) -> list[str]:
+    sets = [arg for s in CLI_SETS for arg in ("--set", s)]
+    return [sys.executable, "-m", "stgnode", "train", "--store", str(store), "--config", "demo",
+            "--out", str(out), "--epochs", str(EPOCHS), "--deterministic", "--quiet", *sets, *extra]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_sigkill_mid_epoch_then_resume_is_bit_identical(store, reference, tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.Popen(_cli(store, out), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 240
+    while not (out / ckpt.LAST).exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, (
+        f"training ended before it could be killed: {proc.communicate()[0]!r}"
+    )
+    time.sleep(0.3)  # into the second epoch
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    stopped_at = ckpt.load_checkpoint(out / ckpt.LAST)["epoch"]
+    assert stopped_at < EPOCHS, "the kill came after the run had finished"
+    done = subprocess.run(_cli(store, out, "--resume"), capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert_same_weights(reference, ckpt.load_checkpoint(out / ckpt.LAST)["model"])
+    records = [line for line in (out / "metrics.jsonl").read_text().splitlines() if line]
+    assert len(records) == EPOCHS, "a re-run epoch left a duplicate metrics line"
+
+
+def test_other_model_or_config_is_refused_naming_the_difference(
+    store, resume_config, one_epoch_run
+):
+    cases = {
+        "model.name=st-gcn": "variant",
+        "model.channels=[8, 8]": "channels",
+        "data.stream=bone": "stream",
+        "optim.lr=0.2": "optim.lr",
+    }
+    for override, named in cases.items():
+        with pytest.raises(ckpt.CheckpointError, match=named) as info:
+            run_training(
+                merge_overrides(resume_config, [override]),
+                store,
+                one_epoch_run,
+                resume=True,
+                progress=False,
+            )
+        assert "another model or config" in str(info.value)
+
+
+def test_existing_run_without_resume_is_refused(store, resume_config, one_epoch_run):
+    with pytest.raises(ckpt.CheckpointError, match="--resume"):
+        run_training(resume_config, store, one_epoch_run, progress=False)
+
+
+def test_half_written_checkpoints_are_never_loaded(tmp_path, monkeypatch):
+    good = {"model": {"w": torch.arange(4.0)}, "epoch": 1}
+    path = tmp_path / ckpt.LAST
+    ckpt.save_checkpoint(path, good)
+
+    # a kill between writing the temp file and renaming it: the old file stays, .tmp is refused
+    def killed(src, dst):
+        raise KeyboardInterrupt("killed before rename")
+
+    monkeypatch.setattr(os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        ckpt.save_checkpoint(path, {"model": {"w": torch.zeros(4)}, "epoch": 2})
+    monkeypatch.undo()
+    assert (tmp_path / "last.pt.tmp").exists()
+    assert ckpt.load_checkpoint(path)["epoch"] == 1
+    with pytest.raises(ckpt.CheckpointError, match="unfinished write"):
+        ckpt.load_checkpoint(tmp_path / "last.pt.tmp")
+    # a truncated file (torn write without our temp+rename) is refused, not half-read
+    data = path.read_bytes()
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ckpt.CheckpointError, match="not a readable stgnode checkpoint"):
+        ckpt.load_checkpoint(truncated)
+
+
+def test_checkpoint_that_runs_code_is_refused(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned > " + str(tmp_path / "pwned"),))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"format": ckpt.FORMAT, "payload": Evil()}, path)
+    with pytest.raises(ckpt.CheckpointError):
+        ckpt.load_checkpoint(path)
+    assert not (tmp_path / "pwned").exists()
