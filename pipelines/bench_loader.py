@@ -31,14 +31,40 @@ GOAL_RATIO, GOAL_RATE = 3.0, 2000.0
 def ensure_store() -> str:
     """The demo store: synthesized and built like `just demo` (both steps reuse finished work)."""
     if not (REPO / RAW).is_dir():
-        step("synthesize NTU-format raw files", "skelprep", "synth", "--format", "ntu", "--out", RAW, "--seed", "0")
-    step("build the store (reused when unchanged)", "skelprep", "build", "--dataset", "ntu60", "--raw", RAW, "--out", STORE)
+        step(
+            "synthesize NTU-format raw files",
+            "skelprep",
+            "synth",
+            "--format",
+            "ntu",
+            "--out",
+            RAW,
+            "--seed",
+            "0",
+        )
+    step(
+        "build the store (reused when unchanged)",
+        "skelprep",
+        "build",
+        "--dataset",
+        "ntu60",
+        "--raw",
+        RAW,
+        "--out",
+        STORE,
+    )
     return str(REPO / STORE)
 
 
 def loader_rate(store: str, config: dict, workers: int, epochs: int) -> float:
     """Samples/s of full training epochs of the train loader (worker start-up included)."""
-    loader = make_loader(store, config["data"]["split"], "train", merge_overrides(config, [f"data.num_workers={workers}"]), True)
+    loader = make_loader(
+        store,
+        config["data"]["split"],
+        "train",
+        merge_overrides(config, [f"data.num_workers={workers}"]),
+        True,
+    )
     samples, start = 0, time.perf_counter()
     for epoch in range(epochs):
         set_epoch(loader, epoch)
@@ -51,9 +77,13 @@ def step_rate(store: str, config: dict, steps: int) -> float:
     """Samples/s of forward + backward + optimizer step of the config's model on cached batches."""
     info = open_store(store)
     split = config["data"]["split"]
-    model = build_run_model(config, model_context(info, split, needs_semantic(config["model"]["name"])))
+    model = build_run_model(
+        config, model_context(info, split, needs_semantic(config["model"]["name"]))
+    )
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
-    loader = make_loader(info, split, "train", merge_overrides(config, ["data.num_workers=0"]), True)
+    loader = make_loader(
+        info, split, "train", merge_overrides(config, ["data.num_workers=0"]), True
+    )
     set_epoch(loader, 0)
     batches = [(x, y) for x, y, _ in loader][: steps + 2]
     model.train()
@@ -80,9 +110,13 @@ def main() -> None:
     info = open_store(store)
     print(f"\nstore {store}: joints {info.shape}, chunks of {info.chunk}; config {args.config}: "
           f"window {config['data']['window']}, batch {config['train']['batch_size']}, model {config['model']['name']}")  # fmt: skip
-    print(f"machine: {platform.machine()} {torch.get_num_threads()} torch threads, {platform.processor() or ''}")
+    print(
+        f"machine: {platform.machine()} {torch.get_num_threads()} torch threads, {platform.processor() or ''}"
+    )
     steps = step_rate(store, config, args.steps)
-    print(f"\n{'what':<28}{'samples/s':>12}{'x step rate':>14}  goals (>= {GOAL_RATIO:g}x, >= {GOAL_RATE:,.0f}/s)")
+    print(
+        f"\n{'what':<28}{'samples/s':>12}{'x step rate':>14}  goals (>= {GOAL_RATIO:g}x, >= {GOAL_RATE:,.0f}/s)"
+    )
     print(f"{'train step (fwd+bwd+sgd)':<28}{steps:>12.0f}{1.0:>14.2f}")
     for workers in (0, 2):
         rate = loader_rate(store, config, workers, args.epochs)

@@ -21,13 +21,53 @@ def main() -> None:
     if (REPO / RAW).is_dir():
         print(f"reusing synthetic raw files in {RAW}")
     else:
-        step("synthesize NTU-format raw files", "skelprep", "synth", "--format", "ntu", "--out", RAW, "--seed", "0")
-    step("build the store (reused when unchanged)", "skelprep", "build", "--dataset", "ntu60", "--raw", RAW, "--out", STORE)
-    step("plot the semantic adjacency", "skelprep", "plot", STORE, "--split", "xsub", "--out", f"{RUN}/plots")
-    step("train STG-NODE on CPU", "stgnode", "train", "--store", STORE, "--config", "demo", "--out", RUN, "--resume")
+        step(
+            "synthesize NTU-format raw files",
+            "skelprep",
+            "synth",
+            "--format",
+            "ntu",
+            "--out",
+            RAW,
+            "--seed",
+            "0",
+        )
+    step(
+        "build the store (reused when unchanged)",
+        "skelprep",
+        "build",
+        "--dataset",
+        "ntu60",
+        "--raw",
+        RAW,
+        "--out",
+        STORE,
+    )
+    step(
+        "plot the semantic adjacency",
+        "skelprep",
+        "plot",
+        STORE,
+        "--split",
+        "xsub",
+        "--out",
+        f"{RUN}/plots",
+    )
+    step(
+        "train STG-NODE on CPU",
+        "stgnode",
+        "train",
+        "--store",
+        STORE,
+        "--config",
+        "demo",
+        "--out",
+        RUN,
+        "--resume",
+    )
     step("evaluate on the cross-subject test split", "stgnode", "evaluate", RUN, "--store", STORE)
     metrics = json.loads((REPO / RUN / "eval" / "metrics.json").read_text())
-    print("\n== demo finished in {:.0f} s".format(time.perf_counter() - start))
+    print(f"\n== demo finished in {time.perf_counter() - start:.0f} s")
     print(
         f"cross-subject test top-1 {metrics['top1']:.1%}  top-5 {metrics['top5']:.1%}  "
         f"(chance {metrics['chance']:.1%}, {metrics['num_samples']} test samples)"

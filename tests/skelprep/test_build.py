@@ -173,7 +173,7 @@ def test_strict_stops_and_keeps_everything(built: tuple[Path, Path], tmp_path: P
     [
         (lambda d: None, "does not exist"),
         (lambda d: d.mkdir(), "holds no files"),
-        (lambda d: (d.mkdir(), (d / "notes.txt").write_text("x")), "holds no ntu60 sample files"),
+        (lambda d: (d.mkdir(), (d / "notes.txt").write_text("x")), "no NTU *.skeleton files found"),
     ],
 )
 def test_bad_raw_directory(tmp_path: Path, setup, message: str) -> None:

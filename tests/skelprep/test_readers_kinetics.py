@@ -73,7 +73,9 @@ def test_real_train_clips_and_the_rewritten_indices(realdata: Path, tmp_path: Pa
     # same index names two classes, which must be refused rather than silently merged.
     (tmp_path / "kinetics_val").mkdir()
     (tmp_path / "kinetics_val_label.json").symlink_to(source / "kinetics_val_label-old.json")
-    with pytest.raises(RawFormatError, match="is 'playing harp' elsewhere|is 'jumping into pool' elsewhere"):
+    with pytest.raises(
+        RawFormatError, match="is 'playing harp' elsewhere|is 'jumping into pool' elsewhere"
+    ):
         SPEC.discover(tmp_path, ReadOptions())
 
 

@@ -6,12 +6,12 @@ checkpoint (`.tmp`, truncated file) is never loaded, and a failed save keeps the
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ import torch
 
 from stgnode import checkpoint as ckpt
 from stgnode.config import merge_overrides
+from stgnode.killpoint import KILL_ENV
 from stgnode.train import run_training
 
 EPOCHS = 3
@@ -84,26 +85,27 @@ def _cli(store: Path, out: Path, *extra: str) -> list[str]:
             "--out", str(out), "--epochs", str(EPOCHS), "--deterministic", "--quiet", *sets, *extra]  # fmt: skip
 
 
+# 64 training samples at batch 32: 2 steps per epoch. (kill point, epoch of last.pt after it)
+KILLS = [("step:3", 1), ("saved:2", 1), ("step:6", 2)]
+
+
 @pytest.mark.slow
-def test_sigkill_mid_epoch_then_resume_is_bit_identical(store, reference, tmp_path):
+@pytest.mark.parametrize(("kill", "stopped_at"), KILLS)
+def test_sigkill_then_resume_is_bit_identical(store, reference, tmp_path, kill, stopped_at):
+    """A real SIGKILL mid-epoch or mid-save, then `--resume`: the same weights as no kill."""
     out = tmp_path / "run"
-    proc = subprocess.Popen(_cli(store, out), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 240
-    while not (out / ckpt.LAST).exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert proc.poll() is None, (
-        f"training ended before it could be killed: {proc.communicate()[0]!r}"
-    )
-    time.sleep(0.3)  # into the second epoch
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    stopped_at = ckpt.load_checkpoint(out / ckpt.LAST)["epoch"]
-    assert stopped_at < EPOCHS, "the kill came after the run had finished"
+    env = {**os.environ, KILL_ENV: kill}
+    killed = subprocess.run(_cli(store, out), env=env, capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, f"the kill at {kill} did not fire: {killed.stderr}"
+    assert ckpt.load_checkpoint(out / ckpt.LAST)["epoch"] == stopped_at
     done = subprocess.run(_cli(store, out, "--resume"), capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+    assert not (out / "last.pt.tmp").exists(), "the resumed run left a temp checkpoint behind"
     assert_same_weights(reference, ckpt.load_checkpoint(out / ckpt.LAST)["model"])
     records = [line for line in (out / "metrics.jsonl").read_text().splitlines() if line]
-    assert len(records) == EPOCHS, "a re-run epoch left a duplicate metrics line"
+    assert [json.loads(r)["epoch"] for r in records] == list(range(1, EPOCHS + 1)), (
+        "a re-run epoch left a duplicate or missing metrics line"
+    )
 
 
 def test_other_model_or_config_is_refused_naming_the_difference(

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from stgnode.killpoint import kill_point
 from stgnode.models import MODELS, build_model, model_signature
 
 FORMAT = "stgnode.checkpoint/1"
@@ -69,6 +70,7 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
         torch.save({"format": FORMAT, **state}, handle)
         handle.flush()
         os.fsync(handle.fileno())
+    kill_point("saved", state.get("epoch", 0))
     os.replace(tmp, path)
     directory = os.open(path.parent, os.O_RDONLY)
     try:

@@ -34,6 +34,7 @@ from tqdm import tqdm
 from stgnode import checkpoint as ckpt
 from stgnode.config import save_config
 from stgnode.data import make_loader, set_epoch
+from stgnode.killpoint import kill_point
 from stgnode.distributed import (
     DistContext,
     all_reduce_sum,
@@ -151,6 +152,7 @@ def train_epoch(
         scaler.step(optimizer)
         scaler.update()
         scheduler.step()
+        kill_point("step", scheduler.last_epoch)
         if bar.disable is False and step % 10 == 0:
             loss_sum, top1, _, n = totals.sums.tolist()
             rate = n * ctx.world / (time.perf_counter() - start)
