@@ -1,7 +1,9 @@
-"""Helpers shared by the pipelines: run a CLI step with a visible command line, time it."""
+"""Helpers shared by the pipelines: run a CLI step with a visible command line, time it; train
+and evaluate one run the way a user would."""
 
 from __future__ import annotations
 
+import json
 import shlex
 import subprocess
 import sys
@@ -21,3 +23,24 @@ def step(title: str, *argv: str) -> float:
     if proc.returncode != 0:
         sys.exit(f"pipeline step failed ({proc.returncode}): {shlex.join(argv)}")
     return time.perf_counter() - start
+
+
+def train_and_evaluate(
+    run: str, store: str, config: str, model: str, seed: int, *extra: str
+) -> dict:
+    """`stgnode train` (resuming a finished or interrupted run) then `stgnode evaluate`.
+
+    Returns the evaluation metrics (eval/metrics.json) plus `epochs`, `train_seconds` (the sum
+    of the epochs' training time in metrics.jsonl) and `wall_seconds` of the train command.
+    """
+    seconds = step(
+        f"train {model} (seed {seed})",
+        *("stgnode", "train", "--store", store, "--config", config, "--model", model),
+        *("--seed", str(seed), "--out", run, "--resume", "--quiet", *extra),
+    )
+    step(f"evaluate {model} (seed {seed})", "stgnode", "evaluate", run, "--store", store)
+    metrics = json.loads((REPO / run / "eval" / "metrics.json").read_text())
+    lines = (REPO / run / "metrics.jsonl").read_text().splitlines()
+    epochs = [json.loads(line) for line in lines if line]
+    return {**metrics, "epochs": len(epochs), "train_seconds": sum(e["seconds"] for e in epochs),
+            "wall_seconds": seconds}  # fmt: skip

@@ -94,7 +94,7 @@ def test_evaluate_writes_consistent_outputs(trained_run, store, tmp_path) -> Non
     assert metrics["confusion"] == confusion.tolist()
     recall = [metrics["per_class"][name] for name in CLASSES]
     assert metrics["mean_class_accuracy"] == pytest.approx(np.mean(recall))
-    assert metrics["params"] > 0 and metrics["checkpoint"].endswith("best.pt")
+    assert metrics["params"] > 0 and metrics["checkpoint"].endswith("last.pt")  # the honest default
 
     height, width, _ = imread(out / "confusion.png").shape
     expected = confusion_figsize(4, max(map(len, CLASSES)))
@@ -102,13 +102,13 @@ def test_evaluate_writes_consistent_outputs(trained_run, store, tmp_path) -> Non
     assert (out / "curves.png").is_file()
 
 
-def test_evaluate_defaults_to_run_dir_and_takes_last(trained_run, store) -> None:
+def test_evaluate_defaults_to_run_dir_and_can_take_best(trained_run, store) -> None:
     result = CliRunner().invoke(
-        evaluate_command, [str(trained_run), "--store", str(store), "--checkpoint", "last"]
+        evaluate_command, [str(trained_run), "--store", str(store), "--checkpoint", "best"]
     )
     assert result.exit_code == 0, result.output
     metrics = json.loads((trained_run / "eval" / "metrics.json").read_text())
-    assert metrics["checkpoint"] == str(trained_run / "last.pt")
+    assert metrics["checkpoint"] == str(trained_run / "best.pt")
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from skelprep.errors import SkelprepError
+
 
 def _files(root: Path) -> list[tuple[str, int, int]]:
     found = []
@@ -21,7 +23,10 @@ def _files(root: Path) -> list[tuple[str, int, int]]:
             if name.startswith("."):
                 continue
             path = Path(folder, name)
-            stat = path.stat()
+            try:
+                stat = path.stat()
+            except OSError as exc:  # a dangling link, a file removed while scanning, ...
+                raise SkelprepError(f"raw file {path} cannot be read: {exc.strerror}") from None
             found.append((path.relative_to(root).as_posix(), stat.st_size, stat.st_mtime_ns))
     return sorted(found)
 

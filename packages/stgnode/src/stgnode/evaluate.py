@@ -87,14 +87,14 @@ def evaluate_run(
     run_or_checkpoint: str | Path,
     store: str | Path,
     split: str | None = None,
-    checkpoint: str = "best",
+    checkpoint: str = "last",
     out: str | Path | None = None,
     batch_size: int | None = None,
     device: str = "cpu",
 ) -> dict[str, Any]:
     """Score the test part of `split` (default: the run's) and write metrics, PNG and scores.
 
-    `run_or_checkpoint` is a run directory (its `checkpoint`: best.pt, else last.pt) or a
+    `run_or_checkpoint` is a run directory (its `checkpoint`: last.pt by default)  or a
     checkpoint file; outputs go to `out`, by default `<run>/eval`. Returns metrics.json's data.
     """
     path = ckpt.find_checkpoint(run_or_checkpoint, prefer=CHECKPOINTS[checkpoint])

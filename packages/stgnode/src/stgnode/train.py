@@ -34,7 +34,6 @@ from tqdm import tqdm
 from stgnode import checkpoint as ckpt
 from stgnode.config import save_config
 from stgnode.data import make_loader, set_epoch
-from stgnode.killpoint import kill_point
 from stgnode.distributed import (
     DistContext,
     all_reduce_sum,
@@ -42,6 +41,7 @@ from stgnode.distributed import (
     init_distributed,
     shutdown,
 )
+from stgnode.killpoint import kill_point
 from stgnode.schedule import make_scheduler
 from stgnode.store import StoreInfo, model_context, open_store
 
