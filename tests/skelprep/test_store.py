@@ -18,7 +18,7 @@ from skelprep.build import BuildParams, BuildRequest, build_store
 from skelprep.cli import main
 from skelprep.errors import StoreError
 from skelprep.fingerprint import source_fingerprint
-from skelprep.store import RowWriter, consolidate, create_sample_arrays, validate_store
+from skelprep.store import chunk_sources, consolidate, validate_store
 from skelprep.synth import generate
 
 
@@ -140,33 +140,19 @@ def test_partial_and_non_stores_are_refused(valid_store: Path, tmp_path: Path) -
         assert result.exit_code != 0 and message in result.output
 
 
-def test_row_writer_realigns_batches_to_chunks(tmp_path: Path) -> None:
-    group = zarr.open_group(str(tmp_path / "rows.zarr"), mode="w")
-    shape = (3, 5, 4, 2)
-    create_sample_arrays(group, 11, shape, ("subject",), chunk_size=4)
-    writer = RowWriter(group, 4, ("subject",))
-    start = 0
-    for size in (3, 0, 5, 1, 2):
-        rows = np.arange(start, start + size)
-        writer.append(
-            {
-                "joints": np.broadcast_to(rows[:, None, None, None, None], (size, *shape)).astype(
-                    np.float32
-                ),
-                "frames": rows.astype(np.int32) + 1,
-                "label": rows.astype(np.int16),
-                "sample": np.array([f"s{r:02d}" for r in rows]),
-                "bodies_found": np.ones(size, np.int8),
-                "bodies_kept": np.ones(size, np.int8),
-                "meta/subject": rows.astype(np.int16),
-            }
-        )
-        start += size
-    assert writer.close() == 11
-    assert group["joints"].chunks[0] == 4
-    np.testing.assert_array_equal(group["joints"][:, 0, 0, 0, 0], np.arange(11))
-    np.testing.assert_array_equal(group["meta/subject"][:], np.arange(11))
-    assert group["sample"][:].tolist() == [f"s{r:02d}" for r in range(11)]
+def test_chunk_sources_cover_every_row_once_in_order() -> None:
+    counts = [3, 0, 5, 1, 2]  # staged batches shortened by skipped samples, one empty
+    plan = chunk_sources(counts, 4)
+    assert plan == [
+        [(0, 0, 3), (2, 0, 1)],
+        [(2, 1, 5)],
+        [(3, 0, 1), (4, 0, 2)],
+    ]
+    rows = [list(range(sum(counts[:k]), sum(counts[: k + 1]))) for k in range(len(counts))]
+    filled = [r for chunk in plan for k, lo, hi in chunk for r in rows[k][lo:hi]]
+    assert filled == list(range(sum(counts)))
+    assert all(sum(hi - lo for _, lo, hi in chunk) == 4 for chunk in plan[:-1])
+    assert chunk_sources([], 4) == [] and chunk_sources([0, 0], 4) == []
 
 
 def test_fingerprint_follows_the_raw_files(tmp_path: Path) -> None:

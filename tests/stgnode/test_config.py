@@ -53,7 +53,8 @@ def test_overrides_are_typed_toml_values():
         "demo", ["optim.lr=0.3", "train.epochs=2", "model.name=st-gcn", "model.channels=[8, 16]"]
     )
     assert config["optim"]["lr"] == 0.3 and config["train"]["epochs"] == 2
-    assert config["model"] == {"name": "st-gcn", "channels": [8, 16]}
+    assert config["model"]["name"] == "st-gcn" and config["model"]["channels"] == [8, 16]
+    assert config["model"]["strides"] == load_config("demo")["model"]["strides"]  # kept
     assert (
         load_config("demo", ["optim.lr=1"])["optim"]["lr"] == 1.0
     )  # int where a float is expected

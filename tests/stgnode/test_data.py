@@ -90,7 +90,8 @@ def test_sampler_covers_each_sample_once_and_slices_global_batches():
     chunk_ids = np.repeat(np.arange(6), 16)[:90]
     one = ChunkSampler(chunk_ids, global_batch=8, shuffle=True, seed=0)
     one.set_epoch(2)
-    order = list(one)
+    assert {epoch for _, epoch in one} == {2}  # each position travels with its epoch
+    order = [position for position, _ in one]
     assert len(order) == len(one) == 88 and len(set(order)) == 88
     for start in range(
         0, 88, 8
@@ -99,12 +100,12 @@ def test_sampler_covers_each_sample_once_and_slices_global_batches():
     ranks = [ChunkSampler(chunk_ids, 8, True, 0, rank, 2) for rank in range(2)]
     for sampler in ranks:
         sampler.set_epoch(2)
-    mine = [list(s) for s in ranks]
+    mine = [[position for position, _ in s] for s in ranks]
     rebuilt = [p for b in range(11) for r in range(2) for p in mine[r][b * 4 : b * 4 + 4]]
     assert rebuilt == order
     one.set_epoch(3)
-    assert list(one) != order
-    tests = [list(ChunkSampler(chunk_ids, 8, False, 0, r, 2)) for r in range(2)]
+    assert [position for position, _ in one] != order
+    tests = [[p for p, _ in ChunkSampler(chunk_ids, 8, False, 0, r, 2)] for r in range(2)]
     assert sorted(tests[0] + tests[1]) == list(range(90))
 
 
@@ -115,9 +116,11 @@ def test_loader_with_worker_processes_equals_in_process(store, tiny_config):
         loader = make_loader(
             store, "xsub", "train", merge_overrides(config, [f"data.num_workers={workers}"]), True
         )
-        set_epoch(loader, 1)
-        batches[workers] = [(x, y, i) for x, y, i in loader]
-    assert len(batches[0]) == 64 // 16
+        batches[workers] = []
+        for epoch in (1, 2):  # the persistent workers must follow the epoch change
+            set_epoch(loader, epoch)
+            batches[workers] += [(x, y, i) for x, y, i in loader]
+    assert len(batches[0]) == 2 * 64 // 16
     for (x0, y0, i0), (x2, y2, i2) in zip(batches[0], batches[2], strict=True):
         assert torch.equal(x0, x2) and torch.equal(y0, y2) and torch.equal(i0, i2)
     test = make_loader(store, "xsub", "test", config, False)

@@ -66,8 +66,10 @@ def test_mean_class_accuracy_differs_from_top1_on_imbalanced_data() -> None:
     summary = metrics.summarize(logits, labels)
     assert summary["top1"] == pytest.approx(0.9)
     assert summary["mean_class_accuracy"] == pytest.approx(0.5)
-    assert summary["chance"] == 0.5
+    assert summary["chance"] == pytest.approx(0.9)  # always answering class 0 scores this
     assert summary["top5"] == 1.0
+    balanced = metrics.summarize(np.zeros((40, 60)), np.arange(40) % 4)
+    assert balanced["chance"] == 0.25  # 4 classes occur, however many the logits have
 
 
 @pytest.mark.parametrize(

@@ -89,13 +89,17 @@ class StoreDataset(Dataset):
             self._cache.popitem(last=False)
         return data
 
-    def __getitem__(self, position: int) -> tuple[torch.Tensor, int, int]:
+    def __getitem__(self, key: int | tuple[int, int]) -> tuple[torch.Tensor, int, int]:
+        """Sample at `position` for augmentation epoch `self.epoch`, or `(position, epoch)`.
+
+        The sampler sends the epoch with each position, so persistent DataLoader workers (whose
+        dataset copies never see `self.epoch` change) augment for the right epoch.
+        """
+        position, epoch = key if isinstance(key, tuple) else (key, self.epoch)
         index = int(self.indices[position])
         chunk, row = divmod(index, self.chunk)
         raw = self._decoded_chunk(chunk)[row]
-        rng = (
-            None if self.augment is None else np.random.default_rng([self.seed, self.epoch, index])
-        )
+        rng = None if self.augment is None else np.random.default_rng([self.seed, epoch, index])
         x = transform_sample(
             raw,
             self.frames[index],
@@ -109,7 +113,7 @@ class StoreDataset(Dataset):
         return torch.from_numpy(x), int(self.labels[index]), index
 
 
-class ChunkSampler(Sampler[int]):
+class ChunkSampler(Sampler[tuple[int, int]]):
     """Positions in a chunk-friendly order, sliced for one rank.
 
     Shuffled (training): chunks are permuted, taken `group` at a time, and positions are
@@ -162,8 +166,9 @@ class ChunkSampler(Sampler[int]):
         batches = batches.reshape(-1, self.world, per_rank)
         return batches[:, self.rank].reshape(-1)
 
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._mine().tolist())
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        """(position, epoch) pairs: the dataset augments for the epoch it is told."""
+        return iter((int(p), self.epoch) for p in self._mine())
 
     def __len__(self) -> int:
         if not self.shuffle:
@@ -219,6 +224,7 @@ def make_loader(
         pin_memory=torch.cuda.is_available(),
         generator=torch.Generator(),
         prefetch_factor=4 if workers else None,
+        persistent_workers=workers > 0,  # no process start per epoch; chunk caches stay warm
     )
 
 

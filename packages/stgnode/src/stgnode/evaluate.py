@@ -7,7 +7,8 @@ writes into `<run>/eval/` (or `out`):
 
 - `metrics.json`: top-1, top-5, mean class accuracy, chance level, per-class accuracy by class
   name, the confusion matrix, and where the numbers come from (checkpoint, store, split);
-- `confusion.png`: the row-normalised confusion matrix labelled with the class names;
+- `confusion.png`: the row-normalised confusion matrix labelled with the class names (only the
+  classes that occur as truth or prediction, when the store lists more);
 - `scores.npz`: sample ids, labels and raw logits per sample (see `stgnode.fuse`), the input
   of `stgnode fuse`;
 - `curves.png`: the training curves of the run's metrics.jsonl, when the run has one.
@@ -148,5 +149,10 @@ def _write_outputs(out_dir: Path, result: dict, confusion: np.ndarray, scores: S
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
     title = f"{result['model']} on {result['split']}: top-1 {result['top1']:.1%}"
-    save_confusion_png(confusion, scores.classes, out_dir / "confusion.png", title)
+    names = list(scores.classes)
+    occur = np.flatnonzero(confusion.sum(axis=0) + confusion.sum(axis=1))
+    if len(occur) < len(confusion):  # plot only the classes that occur (true or predicted)
+        title += f" ({len(occur)} of {len(confusion)} classes occur)"
+        confusion, names = confusion[np.ix_(occur, occur)], [names[i] for i in occur]
+    save_confusion_png(confusion, names, out_dir / "confusion.png", title)
     save_scores(scores, out_dir / SCORES_FILE)

@@ -1,5 +1,5 @@
 """Phases 1-2 of a build: parse raw chunks as Dask tasks into staging, then compact the staged
-chunks into the store's per-sample arrays in sample-name order.
+chunks into the store's per-sample arrays in sample-name order (one Dask task per store chunk).
 
 Chunks already staged by an interrupted run are not submitted again. Under `--strict` the
 first malformed file stops the build after the chunks already staged are kept.
@@ -10,15 +10,16 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import zarr
 from dask.distributed import Client, as_completed
 from tqdm import tqdm
 
 from skelprep.build.staging import chunk_path, test_kill_hook
-from skelprep.build.tasks import load_parsed, parse_chunk, parsed_summary
+from skelprep.build.tasks import load_parsed, parse_chunk, parsed_summary, write_joints_chunk
 from skelprep.errors import SkelprepError
 from skelprep.readers.base import DatasetSpec, ReadOptions, SampleRef
-from skelprep.store import RowWriter, create_sample_arrays
+from skelprep.store import chunk_sources, create_sample_arrays
 
 
 class StrictStop(SkelprepError):
@@ -87,20 +88,42 @@ def parse_all(
 
 
 def compact(
-    partial: Path, spec: DatasetSpec, options: ReadOptions, summaries: list[dict], chunk_size: int
+    client: Client,
+    partial: Path,
+    spec: DatasetSpec,
+    options: ReadOptions,
+    summaries: list[dict],
+    chunk_size: int,
+    progress: bool,
 ) -> int:
     """Write the staged chunks into the per-sample arrays of the partial store, in chunk order
-    (= sample-name order); returns N. Safe to repeat: the arrays are recreated."""
+    (= sample-name order); returns N. Safe to repeat: the arrays are recreated.
+
+    The small per-sample arrays are concatenated here; `joints` is written one store chunk per
+    Dask task (`write_joints_chunk`), so its compression runs on every worker in parallel.
+    """
     group = zarr.open_group(str(partial), mode="a", use_consolidated=False)
-    num = sum(s["count"] for s in summaries)
+    counts = [s["count"] for s in summaries]
+    num = sum(counts)
     shape = (len(spec.channels), options.max_frames, spec.layout.num_joints, options.max_bodies)
     create_sample_arrays(group, num, shape, spec.meta_fields, chunk_size)
-    writer = RowWriter(group, chunk_size, spec.meta_fields)
+    small: dict[str, list] = {}
     for k in range(len(summaries)):
-        writer.append(load_parsed(chunk_path(partial, "parse", k)))
-    written = writer.close()
-    if written != num:
-        raise SkelprepError(f"{partial}: staged chunks hold {written} samples, summaries say {num}")
+        for key, values in load_parsed(chunk_path(partial, "parse", k), skip=("joints",)).items():
+            small.setdefault(key, []).append(values)
+    for key, parts in small.items():
+        values = np.concatenate(parts)
+        if len(values) != num:
+            raise SkelprepError(f"{partial}: staged {key} holds {len(values)} rows, expected {num}")
+        group[key][:] = values
+    plan = chunk_sources(counts, chunk_size)
+    futures = [
+        client.submit(write_joints_chunk, partial, sources, c * chunk_size, pure=False)
+        for c, sources in enumerate(plan)
+    ]
+    with tqdm(total=num, unit="sample", desc="compact", disable=not progress) as bar:
+        for future in as_completed(futures):
+            bar.update(future.result())
     return num
 
 

@@ -150,7 +150,9 @@ def _build(
             summaries = parse.parse_all(
                 client, spec, raw, options, chunks, partial, params.strict, request.progress
             )
-            parse.compact(partial, spec, options, summaries, params.chunk_size)
+            parse.compact(
+                client, partial, spec, options, summaries, params.chunk_size, request.progress
+            )
             test_kill_hook("compacted", 1)
             state = {**state, "phase": "compacted", "summaries": summaries}
             write_state(partial, state)

@@ -1,6 +1,7 @@
 """The Dask tasks of a build; each runs in a worker process and stages its result on disk.
 
-`parse_chunk` reads one chunk of raw samples (parse, select bodies, align, pad) and
+`parse_chunk` reads one chunk of raw samples (parse, select bodies, align, pad),
+`write_joints_chunk` compresses one store chunk of `joints` from the staged chunks, and
 `dtw_chunk` computes the joint-pair DTW distances of one chunk of stored samples. Both return
 only a small summary: the arrays travel through the staging directory, never the scheduler.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import zarr
 
-from skelprep.build.staging import save_npz
+from skelprep.build.staging import chunk_path, save_npz
 from skelprep.dtw import joint_pair_distances, sample_series
 from skelprep.errors import RawFormatError
 from skelprep.readers import get_dataset
@@ -73,10 +74,11 @@ def parsed_summary(path: Path) -> dict:
         return {"count": len(staged["frames"]), "skipped": json.loads(str(staged[SKIPPED_KEY]))}
 
 
-def load_parsed(path: Path) -> dict[str, np.ndarray]:
-    """The arrays of a staged parse chunk, keyed as the store's arrays (`meta/<field>`)."""
+def load_parsed(path: Path, skip: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """The arrays of a staged parse chunk, keyed as the store's arrays (`meta/<field>`), less
+    the members named in `skip` (which are then never read)."""
     with np.load(path) as staged:
-        return {key: staged[key] for key in staged.files if key != SKIPPED_KEY}
+        return {key: staged[key] for key in staged.files if key not in (SKIPPED_KEY, *skip)}
 
 
 def dtw_chunk(store: Path, indices: np.ndarray, dtw: dict, target: Path) -> int:
@@ -99,3 +101,16 @@ def dtw_chunk(store: Path, indices: np.ndarray, dtw: dict, target: Path) -> int:
     )
     save_npz(target, {"indices": np.asarray(indices, dtype=np.int64), "distances": distances})
     return len(indices)
+
+
+def write_joints_chunk(partial: Path, sources: list[tuple[int, int, int]], first_row: int) -> int:
+    """Write rows `first_row...` of the partial store's `joints` (one whole store chunk) from
+    the (staged chunk, start, stop) slices `sources`; returns the number of rows written."""
+    parts = []
+    for k, start, stop in sources:
+        with np.load(chunk_path(partial, "parse", k)) as staged:
+            parts.append(staged["joints"][start:stop])
+    rows = np.concatenate(parts)
+    joints = zarr.open_array(str(Path(partial) / "joints"), mode="r+")
+    joints[first_row : first_row + len(rows)] = rows
+    return len(rows)

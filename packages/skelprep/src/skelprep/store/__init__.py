@@ -10,13 +10,13 @@ from skelprep.store.schema import (
     joints_codec,
 )
 from skelprep.store.validate import validate_store
-from skelprep.store.writer import RowWriter, consolidate, create_sample_arrays, write_splits
+from skelprep.store.writer import chunk_sources, consolidate, create_sample_arrays, write_splits
 
 __all__ = [
+    "chunk_sources",
     "ARRAY_DTYPES",
     "REQUIRED_ATTRS",
     "SCHEMA",
-    "RowWriter",
     "consolidate",
     "create_sample_arrays",
     "is_partial",

@@ -1,5 +1,5 @@
-"""Writing helpers: create the per-sample arrays, stream rows into them in whole chunks, write
-the splits, consolidate the metadata (always the last write of a build).
+"""Writing helpers: create the per-sample arrays, plan their chunk-aligned writes, write the
+splits, consolidate the metadata (always the last write of a build).
 """
 
 from __future__ import annotations
@@ -39,45 +39,26 @@ def create_sample_arrays(
         )
 
 
-class RowWriter:
-    """Appends rows to the per-sample arrays, writing `joints` in whole chunks.
+def chunk_sources(counts: list[int], chunk_size: int) -> list[list[tuple[int, int, int]]]:
+    """Which rows of which staged batch fill each store chunk, when batch k holds counts[k] rows.
 
-    Rows arrive in staged batches whose sizes do not match the store's chunks (skipped samples
-    make them shorter); buffering to chunk boundaries compresses each chunk exactly once.
+    Batches arrive in row order but shorter than a chunk wherever samples were skipped; the
+    result has one entry per store chunk, a list of (batch, start, stop) slices that together
+    make its rows. Each chunk is then written (and compressed) exactly once, by one writer, so
+    chunks can be written in parallel.
     """
-
-    def __init__(self, group: zarr.Group, chunk_size: int, meta_fields: tuple[str, ...]) -> None:
-        self.group = group
-        self.chunk_size = chunk_size
-        self.meta_fields = meta_fields
-        self.offset = 0
-        self.pending: list[dict[str, np.ndarray]] = []
-        self.pending_rows = 0
-
-    def append(self, rows: Mapping[str, np.ndarray]) -> None:
-        """Queue a batch: keys are the ARRAY_DTYPES names plus `meta/<field>`."""
-        count = len(rows["frames"])
-        if count:
-            self.pending.append(dict(rows))
-            self.pending_rows += count
-        while self.pending_rows >= self.chunk_size:
-            self._flush(self.chunk_size)
-
-    def close(self) -> int:
-        """Write what is left; returns the number of rows written."""
-        if self.pending_rows:
-            self._flush(self.pending_rows)
-        return self.offset
-
-    def _flush(self, count: int) -> None:
-        merged = {key: np.concatenate([b[key] for b in self.pending]) for key in self.pending[0]}
-        start, stop = self.offset, self.offset + count
-        for key, values in merged.items():
-            self.group[key][start:stop] = values[:count]
-        rest = {key: values[count:] for key, values in merged.items()}
-        self.pending = [rest] if len(rest["frames"]) else []
-        self.pending_rows -= count
-        self.offset = stop
+    offsets = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
+    total = int(offsets[-1])
+    plan = []
+    for first in range(0, total, chunk_size):
+        last = min(first + chunk_size, total)
+        parts = []
+        for k, count in enumerate(counts):
+            lo, hi = max(first, int(offsets[k])), min(last, int(offsets[k]) + count)
+            if lo < hi:
+                parts.append((k, lo - int(offsets[k]), hi - int(offsets[k])))
+        plan.append(parts)
+    return plan
 
 
 def write_splits(group: zarr.Group, splits: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> None:
