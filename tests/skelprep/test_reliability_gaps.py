@@ -411,8 +411,9 @@ def test_kinetics_huge_integer_in_pose_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_coordinates_beyond_float32_are_refused_not_stored_as_inf(tmp_path: Path) -> None:
     """1e39 is a finite float64 but overflows the store's float32: the reader must refuse the
-    file (or return finite joints); today it returns a sample holding inf, which the store's
-    validator then rejects ("non-finite value")."""
+    file (or return finite joints). Today it returns a sample holding inf; in a build the inf
+    reaches the DTW distances and the whole build stops with "distance matrix has NaN or
+    infinite entries; no rule applies", naming no file, instead of skipping this one."""
     path = tmp_path / f"{NAME}.skeleton"
     path.write_bytes(field_set(J, 0, "1e39"))
     root = kinetics_root(tmp_path / "k", {"bad": _json_bytes(_person(pose=[1e39, *pose(0)[1:]]))})

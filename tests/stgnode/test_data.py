@@ -128,3 +128,18 @@ def test_loader_with_worker_processes_equals_in_process(store, tiny_config):
         sorted(torch.cat([i for _, _, i in test]).tolist())
         == open_store(store).split_indices("xsub", "test").tolist()
     )
+
+
+def test_shuffle_group_spans_a_small_store_whole(store):
+    """A small store is shuffled whole, so a class-sorted sample order still mixes batches."""
+    from stgnode.data import shuffle_group
+    from stgnode.store import open_store
+
+    info = open_store(store)
+    chunks = -(-info.shape[0] // info.chunk)
+    assert shuffle_group(info, 256) >= chunks
+    assert shuffle_group(info, 0) == 1
+    labels = np.sort(np.arange(96) % 4)  # class-sorted, as MSR Action3D's names are
+    sampler = ChunkSampler(np.arange(96) // 16, 8, True, 0, group=shuffle_group(info, 256))
+    order = [position for position, _ in sampler]
+    assert all(len(set(labels[order[b : b + 8]])) >= 2 for b in range(0, len(order), 8))
