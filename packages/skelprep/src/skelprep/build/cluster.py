@@ -7,15 +7,24 @@ shared filesystem).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from dask.distributed import Client, LocalCluster
+from distributed.comm import connect
 
 from skelprep.errors import SkelprepError
 
 CONNECT_TIMEOUT = 5
+
+
+async def _probe(address: str) -> None:
+    """Connect to `address` and finish Dask's handshake within CONNECT_TIMEOUT seconds in all:
+    a port that accepts TCP but never speaks the protocol raises TimeoutError, never hangs."""
+    comm = await asyncio.wait_for(connect(address, timeout=CONNECT_TIMEOUT), CONNECT_TIMEOUT)
+    await comm.close()
 
 
 @contextmanager
@@ -23,6 +32,7 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator[Client]:
     """A distributed Client for the build; the local cluster is shut down on exit."""
     if scheduler:
         try:
+            asyncio.run(_probe(scheduler))  # a silent peer would hang Client's handshake
             client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT}s")
         except (OSError, TimeoutError, ValueError) as exc:
             raise SkelprepError(

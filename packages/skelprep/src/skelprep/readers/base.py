@@ -15,6 +15,9 @@ import numpy as np
 from skelprep.bodies import MIN_BODY_FRAMES, NOISY_FRAME_FRACTION, SPREAD_RATIO
 from skelprep.layouts import Layout
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+"""Largest magnitude a raw value may have: the store keeps float32, which turns more into inf."""
+
 
 @dataclass(frozen=True)
 class SampleRef:

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 from pathlib import Path
 
 import numpy as np
 
 from skelprep.errors import RawFormatError
-from skelprep.readers.base import Discovery, ReadOptions, Sample, SampleRef
+from skelprep.readers.base import FLOAT32_MAX, Discovery, ReadOptions, Sample, SampleRef
 from skelprep.splits import SUBSET_CODES
 
 KINETICS_JOINTS = 18
@@ -104,15 +103,28 @@ def discover_kinetics(raw: Path, options: ReadOptions) -> Discovery:
     return Discovery(sorted(refs.values(), key=lambda ref: ref.name), skipped, classes)
 
 
+def _storable(value: object) -> bool:
+    """A JSON number that stays finite as the store's float32 (bool is not a number here)."""
+    if type(value) not in (int, float):
+        return False
+    try:
+        return abs(float(value)) <= FLOAT32_MAX
+    except OverflowError:  # an integer of hundreds of digits
+        return False
+
+
 def _numbers(path: Path, values: object, length: int, what: str) -> list[float]:
-    """A list of `length` finite numbers, or RawFormatError."""
-    if not (
-        isinstance(values, list)
-        and len(values) == length
-        and all(type(v) in (int, float) and math.isfinite(v) for v in values)
-    ):
+    """A list of `length` finite numbers within float32 range, or RawFormatError naming the
+    first bad one."""
+    if not isinstance(values, list) or len(values) != length:
         size = len(values) if isinstance(values, list) else type(values).__name__
-        raise RawFormatError(path, f"{what}: expected {length} finite numbers, found {size}")
+        raise RawFormatError(path, f"{what}: expected {length} numbers, found {size}")
+    for k, value in enumerate(values):
+        if not _storable(value):
+            shown = repr(value)[:40]
+            raise RawFormatError(
+                path, f"{what}: value {k} is {shown}, expected a finite number within float32 range"
+            )
     return values
 
 

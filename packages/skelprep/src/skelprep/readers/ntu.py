@@ -126,6 +126,10 @@ def parse_ntu_skeleton(path: str | Path) -> NtuSkeletonFile:
     if walk.end == 0:
         raise RawFormatError(path, "empty file", 1)
     num_frames = walk.count("the frame count")
+    if num_frames > walk.end - walk.pos:  # every frame needs at least its body-count line
+        raise RawFormatError(
+            path, f"frame count {num_frames} exceeds the {walk.end - walk.pos} lines that follow", 1
+        )
     per_frame = np.zeros(num_frames, dtype=np.int64)
     info_at: list[int] = []
     joints_at: list[int] = []

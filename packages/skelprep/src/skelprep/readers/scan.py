@@ -18,6 +18,7 @@ import numba
 import numpy as np
 
 from skelprep.errors import RawFormatError
+from skelprep.readers.base import FLOAT32_MAX
 
 _POW10 = np.array([10.0**k for k in range(23)])
 _MAX_EXACT = 2**53
@@ -180,10 +181,12 @@ def resolve_flagged(scanned: Scanned, tokens: np.ndarray, expected: str) -> np.n
                 f"expected {expected}; found {text[:30]!r}, not a number",
                 scanned.line_of_token(token),
             ) from None
-    bad = ~np.isfinite(values)
+    bad = ~(np.abs(values) <= FLOAT32_MAX)  # NaN, inf, and what float32 storage makes inf
     if bad.any():
         token = int(tokens.reshape(-1)[int(np.flatnonzero(bad.reshape(-1))[0])])
         raise RawFormatError(
-            scanned.path, "non-finite value (NaN or inf)", scanned.line_of_token(token)
+            scanned.path,
+            f"non-finite value or beyond float32 range: {scanned.token_text(token)[:30]!r}",
+            scanned.line_of_token(token),
         )
     return values

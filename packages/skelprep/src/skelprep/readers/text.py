@@ -4,10 +4,10 @@ slow-but-precise check of one line of numbers used to name the exact bad field o
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from skelprep.errors import RawFormatError
+from skelprep.readers.base import FLOAT32_MAX
 
 
 def read_text_bytes(path: Path) -> bytes:
@@ -49,7 +49,9 @@ def numbers_of_line(
             raise RawFormatError(
                 path, f"expected {expected}; field {position} is {field[:30]!r}, not a number", line
             ) from None
-        if not math.isfinite(value):
-            raise RawFormatError(path, f"non-finite value (NaN or inf) in field {position}", line)
+        if not abs(value) <= FLOAT32_MAX:  # NaN, inf, and what float32 storage makes inf
+            raise RawFormatError(
+                path, f"non-finite value or beyond float32 range in field {position}", line
+            )
         values.append(value)
     return values
