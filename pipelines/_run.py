@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+DEMO_RAW, DEMO_STORE = "data/raw/demo", "data/demo.zarr"
 BIN = Path(sys.executable).parent
 
 
@@ -44,3 +45,24 @@ def train_and_evaluate(
     epochs = [json.loads(line) for line in lines if line]
     return {**metrics, "epochs": len(epochs), "train_seconds": sum(e["seconds"] for e in epochs),
             "wall_seconds": seconds}  # fmt: skip
+
+
+def ensure_demo_store() -> str:
+    """The demo store, synthesized and built as `just demo` does (both steps reuse finished
+    work); returns its path relative to the repository."""
+    if (REPO / DEMO_RAW).is_dir():
+        print(f"reusing synthetic raw files in {DEMO_RAW}")
+    else:
+        step("synthesize NTU-format raw files",
+             "skelprep", "synth", "--format", "ntu", "--out", DEMO_RAW, "--seed", "0")  # fmt: skip
+    step("build the store (reused when unchanged)",
+         "skelprep", "build", "--dataset", "ntu60", "--raw", DEMO_RAW, "--out", DEMO_STORE)  # fmt: skip
+    return DEMO_STORE
+
+
+def write_table(text: str, out: str) -> None:
+    """Write a pipeline's markdown table to `out` (relative to the repository) and print it."""
+    path = REPO / out
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    print(f"\n{text}\nwritten to {out}")

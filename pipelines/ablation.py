@@ -16,9 +16,7 @@ import shlex
 import sys
 
 import torch
-from _run import REPO, step, train_and_evaluate
-
-RAW, DEMO_STORE = "data/raw/demo", "data/demo.zarr"
+from _run import DEMO_STORE, ensure_demo_store, train_and_evaluate, write_table
 
 # variant -> what distinguishes it (the paper's ablation rows, in its order)
 VARIANTS: dict[str, str] = {
@@ -40,27 +38,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--out", default="docs/notes/ablation.md", help="table [%(default)s]")
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset")
     return parser.parse_args()
-
-
-def ensure_demo_store(store: str) -> None:
-    """Build the synthetic demo store when it is the one asked for and missing."""
-    if (REPO / store).is_dir() or store != DEMO_STORE:
-        return
-    if not (REPO / RAW).is_dir():
-        step(
-            "synthesize NTU-format raw files", "skelprep", "synth", "--format", "ntu", "--out", RAW
-        )
-    step(
-        "build the demo store",
-        "skelprep",
-        "build",
-        "--dataset",
-        "ntu60",
-        "--raw",
-        RAW,
-        "--out",
-        store,
-    )
 
 
 def table(rows: dict[str, dict], args: argparse.Namespace) -> str:
@@ -94,7 +71,8 @@ def main() -> None:
     unknown = sorted(set(variants) - set(VARIANTS))
     if unknown:
         sys.exit(f"unknown variants {unknown}; choose from {list(VARIANTS)}")
-    ensure_demo_store(args.store)
+    if args.store == DEMO_STORE:
+        ensure_demo_store()
     extra = ["--epochs", str(args.epochs)] if args.epochs else []
     rows = {
         variant: train_and_evaluate(
@@ -102,11 +80,7 @@ def main() -> None:
         )
         for variant in variants
     }
-    text = table(rows, args)
-    out = REPO / args.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    print(f"\n{text}\nwritten to {args.out}")
+    write_table(table(rows, args), args.out)
 
 
 if __name__ == "__main__":

@@ -17,43 +17,14 @@ import time
 
 import torch
 import torch.nn.functional as F
-from _run import REPO, step
+from _run import REPO, ensure_demo_store
 
 from stgnode.checkpoint import build_run_model, needs_semantic
 from stgnode.config import load_config, merge_overrides
 from stgnode.data import make_loader, set_epoch
 from stgnode.store import model_context, open_store
 
-RAW, STORE = "data/raw/demo", "data/demo.zarr"
 GOAL_RATIO, GOAL_RATE = 3.0, 2000.0
-
-
-def ensure_store() -> str:
-    """The demo store: synthesized and built like `just demo` (both steps reuse finished work)."""
-    if not (REPO / RAW).is_dir():
-        step(
-            "synthesize NTU-format raw files",
-            "skelprep",
-            "synth",
-            "--format",
-            "ntu",
-            "--out",
-            RAW,
-            "--seed",
-            "0",
-        )
-    step(
-        "build the store (reused when unchanged)",
-        "skelprep",
-        "build",
-        "--dataset",
-        "ntu60",
-        "--raw",
-        RAW,
-        "--out",
-        STORE,
-    )
-    return str(REPO / STORE)
 
 
 def loader_rate(store: str, config: dict, workers: int, epochs: int) -> float:
@@ -105,7 +76,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3, help="loader epochs per measurement")
     parser.add_argument("--steps", type=int, default=10, help="timed training steps")
     args = parser.parse_args()
-    store = args.store or ensure_store()
+    store = args.store or str(REPO / ensure_demo_store())
     config = load_config(args.config)
     info = open_store(store)
     print(f"\nstore {store}: joints {info.shape}, chunks of {info.chunk}; config {args.config}: "

@@ -9,40 +9,15 @@ from __future__ import annotations
 import json
 import time
 
-from _run import REPO, step
+from _run import DEMO_STORE, REPO, ensure_demo_store, step
 
-RAW = "data/raw/demo"
-STORE = "data/demo.zarr"
+STORE = DEMO_STORE
 RUN = "runs/demo"
 
 
 def main() -> None:
     start = time.perf_counter()
-    if (REPO / RAW).is_dir():
-        print(f"reusing synthetic raw files in {RAW}")
-    else:
-        step(
-            "synthesize NTU-format raw files",
-            "skelprep",
-            "synth",
-            "--format",
-            "ntu",
-            "--out",
-            RAW,
-            "--seed",
-            "0",
-        )
-    step(
-        "build the store (reused when unchanged)",
-        "skelprep",
-        "build",
-        "--dataset",
-        "ntu60",
-        "--raw",
-        RAW,
-        "--out",
-        STORE,
-    )
+    ensure_demo_store()
     step(
         "plot the semantic adjacency",
         "skelprep",

@@ -19,7 +19,7 @@ import statistics
 import sys
 
 import torch
-from _run import REPO, step, train_and_evaluate
+from _run import REPO, step, train_and_evaluate, write_table
 
 DEFAULT_RAW = REPO.parent / "shared" / "realdata" / "skyleBrains_covMSRAction3D"
 STORE, RUNS, CONFIG = "data/msr3d.zarr", "runs/msr3d", "msr3d-xsub"
@@ -89,11 +89,7 @@ def main() -> None:
 f"{RUNS}/{model}-seed{seed}", STORE, CONFIG, model, seed, *extra)
         for model, seed in runs
     }  # fmt: skip
-    text = table(rows, seeds, args)
-    out = REPO / args.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    print(f"\n{text}\nwritten to {args.out}")
+    write_table(table(rows, seeds, args), args.out)
 
 
 if __name__ == "__main__":
