@@ -126,17 +126,13 @@ def parse_ntu_skeleton(path: str | Path) -> NtuSkeletonFile:
     if walk.end == 0:
         raise RawFormatError(path, "empty file", 1)
     num_frames = walk.count("the frame count")
-    if num_frames > walk.end - walk.pos:  # every frame needs at least its body-count line
-        raise RawFormatError(
-            path, f"frame count {num_frames} exceeds the {walk.end - walk.pos} lines that follow", 1
-        )
-    per_frame = np.zeros(num_frames, dtype=np.int64)
+    per_frame: list[int] = []  # grown as frames are read: a huge count fails where lines run out
     info_at: list[int] = []
     joints_at: list[int] = []
     frame_of: list[int] = []
     for frame in range(num_frames):
-        per_frame[frame] = walk.count(f"the body count of frame {frame + 1}")
-        for _ in range(per_frame[frame]):
+        per_frame.append(walk.count(f"the body count of frame {frame + 1}"))
+        for _ in range(per_frame[-1]):
             info_at.append(walk.need(1, f"a body-info line ({BODY_INFO_FIELDS} fields)"))
             joints = walk.count("the joint count")
             if joints != NTU_JOINTS:
@@ -158,7 +154,7 @@ def parse_ntu_skeleton(path: str | Path) -> NtuSkeletonFile:
         bad = int(joint_lines.reshape(-1)[np.flatnonzero(~valid.reshape(-1))[0]])
         raise RawFormatError(path, f"trackingState must be one of {TRACKING_STATES}", bad + 1)
     bodies = _group_bodies(path, info_at, ids, info, frame_of, values)
-    return NtuSkeletonFile(num_frames, bodies, per_frame)
+    return NtuSkeletonFile(num_frames, bodies, np.asarray(per_frame, dtype=np.int64))
 
 
 def _group_bodies(
