@@ -52,24 +52,10 @@ def _rank(rank: int, port: int, config: dict, store: str, out: str) -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def ddp_config() -> dict:
-    from stgnode.config import load_config
-
-    return load_config(
-        "demo",
-        [
-            "model.channels=[8, 16]",
-            "model.strides=[1, 2]",
-            "model.dropout=0.0",
-            "data.window=16",
-            "data.num_workers=0",
-            "train.batch_size=16",
-            "train.epochs=1",
-            "train.tensorboard=false",
-            "schedule.warmup_epochs=0",
-        ],
-    )
+@pytest.fixture
+def ddp_config(tiny_config: dict) -> dict:
+    """The shared tiny config, one epoch, no warm-up."""
+    return merge_overrides(tiny_config, ["train.epochs=1", "schedule.warmup_epochs=0"])
 
 
 @pytest.mark.slow
