@@ -94,7 +94,7 @@ def store_report(path: str, split: str, limit: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=1000, help="samples in the batched run")
-    parser.add_argument("--package-pairs", type=int, default=60, help="pairs timed on the package")
+    parser.add_argument("--package-pairs", type=int, default=200, help="pairs timed on the package")
     parser.add_argument("--store", default=None, help="also report on this store's train samples")
     parser.add_argument("--split", default="xsub")
     parser.add_argument("--store-samples", type=int, default=200)

@@ -53,10 +53,8 @@ def _distance(x, y, radius: int, metric: str, diagonal_weight: float, exact: boo
     ya = _as_series(y, "y")
     if xa.shape[1] != ya.shape[1]:
         raise ValueError(f"x and y need the same channels, got {xa.shape} and {ya.shape}")
-    n, m = len(xa), len(ya)
-    ws = kernel.make_workspace(max(n, m), xa.shape[1], int(radius), exact)
     code = _metric_code(metric)
-    return float(kernel.pair_distance(xa, n, ya, m, int(radius), code, diagonal_weight, exact, ws))
+    return float(kernel.one_pair(xa, ya, int(radius), code, float(diagonal_weight), exact))
 
 
 def fastdtw_distance(

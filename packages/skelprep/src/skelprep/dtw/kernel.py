@@ -14,8 +14,9 @@ that the two give the same distance:
 
 The window is stored as one [lo, hi) column range per row (the union of the boxes along a
 monotone path is contiguous in each row), so a cell is found by arithmetic, not in a set.
-All buffers live in a `Workspace` allocated once per thread chunk; the hot loops touch
-only float64/int arrays and release the GIL.
+A sample's joint series are coarsened once into pyramids (`build_pyramid`) that all its
+joint pairs share; the other buffers (`make_workspace`) are allocated once per thread
+chunk. The hot loops touch only float64/int arrays and release the GIL.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ MANHATTAN = 0
 EUCLIDEAN = 1
 _MAX_LEVELS = 64
 _INF = np.inf
+# Series of fewer channels are zero-padded to this many: a zero channel adds exactly 0.0 to
+# either metric, so distances are unchanged and the point distance can be unrolled.
+_PADDED = 3
 
 
 @njit(nogil=True, cache=True)
@@ -46,28 +50,39 @@ def window_capacity(tmax: int, radius: int, exact: bool) -> int:
 @njit(nogil=True, cache=True)
 def make_workspace(tmax: int, channels: int, radius: int, exact: bool):
     """Allocate every buffer one pair computation needs (reused across pairs)."""
-    rows = 2 * tmax + 4
     cap = window_capacity(tmax, radius, exact)
     return (
-        np.empty((rows, channels)),  # xs: x pyramid, level after level
-        np.empty((rows, channels)),  # ys
-        np.empty(_MAX_LEVELS + 1, np.int64),  # level offsets of x (same for y)
-        np.empty(_MAX_LEVELS + 1, np.int64),  # level offsets of y
-        np.empty(_MAX_LEVELS + 1, np.int64),  # level lengths of x
-        np.empty(_MAX_LEVELS + 1, np.int64),  # level lengths of y
         np.empty(tmax + 2, np.int64),  # lo: first column of each row's window
         np.empty(tmax + 2, np.int64),  # hi: one past the last column
         np.empty(tmax + 3, np.int64),  # start: index of each row's first cell
         np.empty(tmax + 2),  # accumulated cost of the previous row (dense, shifted by 1)
         np.empty(tmax + 2),  # accumulated cost of the current row
         np.empty(cap, np.int8),  # step into each cell: 0 up, 1 left, 2 diagonal
-        np.empty(rows, np.int64),  # path rows
-        np.empty(rows, np.int64),  # path columns
+        np.empty(2 * tmax + 4, np.int64),  # path rows
+        np.empty(2 * tmax + 4, np.int64),  # path columns
+    )
+
+
+@njit(nogil=True, cache=True)
+def make_pyramids(count: int, tmax: int, channels: int):
+    """Buffers for `count` series pyramids of at most `tmax` points, levels back to back."""
+    return (
+        np.zeros((count, 2 * tmax + 4, max(channels, _PADDED))),  # level after level, per series
+        np.empty((count, _MAX_LEVELS + 1), np.int64),  # offset of each level
+        np.empty((count, _MAX_LEVELS + 1), np.int64),  # length of each level
+        np.empty(count, np.int64),  # index of the coarsest level
     )
 
 
 @njit(nogil=True, cache=True, inline="always")
 def _point_distance(xs, i, ys, j, metric) -> float:
+    if xs.shape[1] == _PADDED:  # unrolled: the hot case (skeleton series of 1 to 3 channels)
+        a = xs[i, 0] - ys[j, 0]
+        b = xs[i, 1] - ys[j, 1]
+        c = xs[i, 2] - ys[j, 2]
+        if metric == MANHATTAN:
+            return abs(a) + abs(b) + abs(c)
+        return np.sqrt(a * a + b * b + c * c)
     s = 0.0
     if metric == MANHATTAN:
         for c in range(xs.shape[1]):
@@ -80,26 +95,31 @@ def _point_distance(xs, i, ys, j, metric) -> float:
 
 
 @njit(nogil=True, cache=True)
-def _pyramid(src, n, buf, off, length) -> None:
-    """Copy `src[:n]` into `buf` as level 0 of the pyramid."""
+def build_pyramid(src, n, radius, exact, k, pyr) -> None:
+    """Store `src[:n]` as series k of `pyr`, halved while it keeps >= radius + 2 points.
+
+    Each level is the mean of consecutive pairs of the one before, an odd last point
+    dropped. Padding channels beyond src's stay zero (`make_pyramids` zeroes them). A pair uses the levels down to the coarsest one both of its series reach,
+    which is the package's rule (halve while both have >= radius + 2 points).
+    """
+    buf, off, length, top = pyr
     for t in range(n):
         for c in range(src.shape[1]):
-            buf[t, c] = src[t, c]
-    off[0] = 0
-    length[0] = n
-
-
-@njit(nogil=True, cache=True)
-def _halve(buf, off, length, level) -> None:
-    """Append level+1 to the pyramid: mean of each consecutive pair, odd last point dropped."""
-    src = off[level]
-    dst = src + length[level]
-    half = length[level] // 2
-    for t in range(half):
-        for c in range(buf.shape[1]):
-            buf[dst + t, c] = (buf[src + 2 * t, c] + buf[src + 2 * t + 1, c]) / 2
-    off[level + 1] = dst
-    length[level + 1] = half
+            buf[k, t, c] = src[t, c]
+    off[k, 0] = 0
+    length[k, 0] = n
+    level = 0
+    while not exact and length[k, level] >= radius + 2:
+        first = off[k, level]
+        dst = first + length[k, level]
+        half = length[k, level] // 2
+        for t in range(half):
+            for c in range(src.shape[1]):
+                buf[k, dst + t, c] = (buf[k, first + 2 * t, c] + buf[k, first + 2 * t + 1, c]) / 2
+        level += 1
+        off[k, level] = dst
+        length[k, level] = half
+    top[k] = level
 
 
 @njit(nogil=True, cache=True)
@@ -186,20 +206,17 @@ def _backtrack(n, m, lo, start, step, pi, pj) -> int:
 
 
 @njit(nogil=True, cache=True)
-def pair_distance(x, nx, y, ny, radius, metric, weight, exact, ws) -> float:
-    """DTW distance of x[:nx] and y[:ny] (FastDTW, or exact DTW when `exact`)."""
-    xs, ys, xoff, yoff, xlen, ylen, lo, hi, start, prev, cur, step, pi, pj = ws
-    _pyramid(x, nx, xs, xoff, xlen)
-    _pyramid(y, ny, ys, yoff, ylen)
-    level = 0
-    while not exact and xlen[level] >= radius + 2 and ylen[level] >= radius + 2:
-        _halve(xs, xoff, xlen, level)
-        _halve(ys, yoff, ylen, level)
-        level += 1
+def pair_distance(pyr, a, b, radius, metric, weight, ws) -> float:
+    """DTW distance of pyramids a and b of `pyr` (FastDTW, or exact with one level each)."""
+    buf, off, length, top = pyr
+    lo, hi, start, prev, cur, step, pi, pj = ws
+    xs = buf[a]
+    ys = buf[b]
+    level = min(top[a], top[b])
     plen = 0
     for k in range(level, -1, -1):
-        n = xlen[k]
-        m = ylen[k]
+        n = length[a, k]
+        m = length[b, k]
         if k == level:
             for t in range(n):
                 lo[t] = 0
@@ -207,7 +224,7 @@ def pair_distance(x, nx, y, ny, radius, metric, weight, exact, ws) -> float:
         else:
             _project_window(pi, pj, plen, radius, n, m, lo, hi)
         total = _fill(
-            xs, xoff[k], n, ys, yoff[k], m, lo, hi, start, prev, cur, step, metric, weight
+            xs, off[a, k], n, ys, off[b, k], m, lo, hi, start, prev, cur, step, metric, weight
         )
         if k > 0:
             plen = _backtrack(n, m, lo, start, step, pi, pj)
@@ -215,16 +232,35 @@ def pair_distance(x, nx, y, ny, radius, metric, weight, exact, ws) -> float:
 
 
 @njit(nogil=True, cache=True)
+def one_pair(x, y, radius, metric, weight, exact) -> float:
+    """DTW distance of the whole series x and y (one compiled call for the public API)."""
+    n = x.shape[0]
+    m = y.shape[0]
+    tmax = max(n, m)
+    ws = make_workspace(tmax, x.shape[1], radius, exact)
+    pyr = make_pyramids(2, tmax, x.shape[1])
+    build_pyramid(x, n, radius, exact, 0, pyr)
+    build_pyramid(y, m, radius, exact, 1, pyr)
+    return pair_distance(pyr, 0, 1, radius, metric, weight, ws)
+
+
+@njit(nogil=True, cache=True)
 def _run_chunk(series, lengths, pairs, first, last, radius, metric, weight, exact, out) -> None:
-    tmax = series.shape[2]
-    ws = make_workspace(tmax, series.shape[3], radius, exact)
+    """Tasks first..last (sample-major); each sample's joint pyramids are built once."""
+    joints, tmax, channels = series.shape[1], series.shape[2], series.shape[3]
+    ws = make_workspace(tmax, channels, radius, exact)
+    pyr = make_pyramids(joints, tmax, channels)
     npairs = pairs.shape[0]
+    built = -1
     for task in range(first, last):
         s = task // npairs
+        if s != built:
+            for v in range(joints):
+                build_pyramid(series[s, v], lengths[s], radius, exact, v, pyr)
+            built = s
         a = pairs[task % npairs, 0]
         b = pairs[task % npairs, 1]
-        n = lengths[s]
-        d = pair_distance(series[s, a], n, series[s, b], n, radius, metric, weight, exact, ws)
+        d = pair_distance(pyr, a, b, radius, metric, weight, ws)
         out[s, a, b] = d
         out[s, b, a] = d
 
