@@ -6,9 +6,10 @@ handRightState isRestricted leanX leanY trackingState), the joint count (25) and
 numbers (x y z depthX depthY colorX colorY orientationW orientationX orientationY orientationZ
 trackingState). Nothing but blank lines may follow the last frame.
 
-Speed: the file's bytes are tokenized and converted in one compiled pass (readers.scan), then
-the structure is walked over per-line token counts with integer offsets, and the joint values are
-gathered with one fancy index; no Python-level work is done per joint line.
+Speed: the file's bytes are tokenized and converted in one compiled pass (readers.scan), the
+frame/body structure is walked and bodies grouped by id in a second compiled pass
+(readers.ntu_walk), and the joint values are gathered with one fancy index; no Python-level
+work is done per frame, body or joint line.
 """
 
 from __future__ import annotations
@@ -24,6 +25,19 @@ from skelprep.bodies import select_bodies
 from skelprep.errors import RawFormatError
 from skelprep.layouts import NTU25
 from skelprep.readers.base import ReadOptions, Sample, SampleRef
+from skelprep.readers.ntu_walk import (
+    ENDS_EARLY,
+    NOT_COUNT,
+    OK,
+    WHAT_BODY_COUNT,
+    WHAT_BODY_INFO,
+    WHAT_FRAME_COUNT,
+    WHAT_JOINT_COUNT,
+    WHAT_JOINT_LINES,
+    WRONG_JOINTS,
+    Walk,
+    walk_structure,
+)
 from skelprep.readers.scan import Scanned, resolve_flagged, scan_numbers
 from skelprep.readers.text import read_text_bytes
 
@@ -67,124 +81,91 @@ def parse_sample_id(name: str) -> dict[str, int]:
     return dict(zip(ID_FIELDS, map(int, match.groups()), strict=True))
 
 
-class _Walker:
-    """Walks the line structure of one scanned file with an integer line offset."""
-
-    def __init__(self, scanned: Scanned) -> None:
-        self.scanned = scanned
-        self.first = scanned.line_first.tolist()
-        self.count_of = scanned.line_count.tolist()
-        self.integer = scanned.line_int.tolist()
-        nonblank = np.flatnonzero(scanned.line_count)
-        self.end = int(nonblank[-1]) + 1 if len(nonblank) else 0
-        self.pos = 0
-
-    def need(self, count: int, what: str) -> int:
-        """Reserve `count` lines starting at the current one; error if the file ends first."""
-        if self.pos + count > self.end:
-            raise RawFormatError(
-                self.scanned.path, f"file ends early: expected {what}", line=self.end + 1
-            )
-        start, self.pos = self.pos, self.pos + count
-        return start
-
-    def count(self, what: str) -> int:
-        """Parse the next line as one non-negative integer."""
-        index = self.need(1, what)
-        value = self.integer[index]
-        if value < 0:
-            fields = self.count_of[index]
-            found = (
-                f"{fields} fields" if fields != 1 else repr(self.scanned.line_text(index + 1)[:40])
-            )
-            raise RawFormatError(
-                self.scanned.path,
-                f"expected {what} (a non-negative integer), found {found}",
-                index + 1,
-            )
-        return value
-
-
-def _fields(walk: _Walker, lines: np.ndarray, width: int, expected: str) -> np.ndarray:
+def _fields(scanned: Scanned, lines: np.ndarray, width: int, expected: str) -> np.ndarray:
     """Values of `lines` (line indices, any shape) that must each hold `width` numbers."""
-    counts = walk.scanned.line_count[lines]
+    counts = scanned.line_count[lines]
     if (counts != width).any():
         bad = int(lines.reshape(-1)[np.flatnonzero(counts.reshape(-1) != width)[0]])
-        found = int(walk.scanned.line_count[bad])
-        raise RawFormatError(
-            walk.scanned.path, f"expected {expected}, found {found} fields", bad + 1
+        found = int(scanned.line_count[bad])
+        raise RawFormatError(scanned.path, f"expected {expected}, found {found} fields", bad + 1)
+    tokens = scanned.line_first[lines][..., None] + np.arange(width)
+    return resolve_flagged(scanned, tokens, expected)
+
+
+def _expected(walk: Walk) -> str:
+    """What the walk expected where it stopped, in the words of the error message."""
+    return {
+        WHAT_FRAME_COUNT: "the frame count",
+        WHAT_BODY_COUNT: f"the body count of frame {walk.frame + 1}",
+        WHAT_BODY_INFO: f"a body-info line ({BODY_INFO_FIELDS} fields)",
+        WHAT_JOINT_COUNT: "the joint count",
+        WHAT_JOINT_LINES: f"{NTU_JOINTS} joint lines",
+    }[walk.what]
+
+
+def _structure_error(scanned: Scanned, walk: Walk) -> RawFormatError:
+    """The RawFormatError of a walk that stopped (status other than OK)."""
+    if walk.status == ENDS_EARLY:
+        return RawFormatError(
+            scanned.path, f"file ends early: expected {_expected(walk)}", walk.line + 1
         )
-    tokens = walk.scanned.line_first[lines][..., None] + np.arange(width)
-    return resolve_flagged(walk.scanned, tokens, expected)
+    if walk.status == NOT_COUNT:
+        fields = int(scanned.line_count[walk.line])
+        found = f"{fields} fields" if fields != 1 else repr(scanned.line_text(walk.line + 1)[:40])
+        message = f"expected {_expected(walk)} (a non-negative integer), found {found}"
+        return RawFormatError(scanned.path, message, walk.line + 1)
+    if walk.status == WRONG_JOINTS:
+        message = f"expected {NTU_JOINTS} joints, found {walk.value}"
+        return RawFormatError(scanned.path, message, walk.line + 1)
+    return RawFormatError(scanned.path, "unexpected content after the last frame", walk.line + 1)
 
 
 def parse_ntu_skeleton(path: str | Path) -> NtuSkeletonFile:
     """Parse a `.skeleton` file strictly; RawFormatError naming file, line and what was expected."""
     path = Path(path)
-    scanned = scan_numbers(path, read_text_bytes(path))
-    walk = _Walker(scanned)
-    if walk.end == 0:
+    data = read_text_bytes(path)
+    scanned = scan_numbers(path, data)
+    nonblank = np.flatnonzero(scanned.line_count)
+    end = int(nonblank[-1]) + 1 if len(nonblank) else 0
+    if end == 0:
         raise RawFormatError(path, "empty file", 1)
-    num_frames = walk.count("the frame count")
-    per_frame: list[int] = []  # grown as frames are read: a huge count fails where lines run out
-    info_at: list[int] = []
-    joints_at: list[int] = []
-    frame_of: list[int] = []
-    for frame in range(num_frames):
-        per_frame.append(walk.count(f"the body count of frame {frame + 1}"))
-        for _ in range(per_frame[-1]):
-            info_at.append(walk.need(1, f"a body-info line ({BODY_INFO_FIELDS} fields)"))
-            joints = walk.count("the joint count")
-            if joints != NTU_JOINTS:
-                raise RawFormatError(
-                    path, f"expected {NTU_JOINTS} joints, found {joints}", walk.pos
-                )
-            joints_at.append(walk.need(NTU_JOINTS, f"{NTU_JOINTS} joint lines"))
-            frame_of.append(frame)
-    if walk.pos < walk.end:
-        raise RawFormatError(path, "unexpected content after the last frame", walk.pos + 1)
-    info_lines = np.asarray(info_at, dtype=np.int64)
-    info = _fields(walk, info_lines, BODY_INFO_FIELDS, f"{BODY_INFO_FIELDS} body-info numbers")
-    ids = [scanned.line_text(i + 1).split(maxsplit=1)[0] for i in info_at]
-    joint_lines = np.asarray(joints_at, dtype=np.int64)[:, None] + np.arange(NTU_JOINTS)
-    values = _fields(walk, joint_lines, JOINT_FIELDS, JOINT_LINE)
+    buf = np.frombuffer(data, dtype=np.uint8)
+    walk = walk_structure(buf, scanned.line_start, scanned.line_int, end, NTU_JOINTS)
+    if walk.status != OK:
+        raise _structure_error(scanned, walk)
+    info = _fields(scanned, walk.info_at, BODY_INFO_FIELDS, f"{BODY_INFO_FIELDS} body-info numbers")
+    joint_lines = walk.joints_at[:, None] + np.arange(NTU_JOINTS)
+    values = _fields(scanned, joint_lines, JOINT_FIELDS, JOINT_LINE)
     states = values[..., 11]
     valid = np.isin(states, TRACKING_STATES)
     if not valid.all():
         bad = int(joint_lines.reshape(-1)[np.flatnonzero(~valid.reshape(-1))[0]])
         raise RawFormatError(path, f"trackingState must be one of {TRACKING_STATES}", bad + 1)
-    bodies = _group_bodies(path, info_at, ids, info, frame_of, values)
-    return NtuSkeletonFile(num_frames, bodies, np.asarray(per_frame, dtype=np.int64))
-
-
-def _group_bodies(
-    path: Path,
-    info_at: list[int],
-    ids: list[str],
-    info: np.ndarray,
-    frame_of: list[int],
-    values: np.ndarray,
-) -> list[NtuBody]:
-    """Group body-frames by body id, in order of first appearance."""
-    groups: dict[str, list[int]] = {}
-    for k, body_id in enumerate(ids):
-        members = groups.setdefault(body_id, [])
-        if members and frame_of[members[-1]] == frame_of[k]:
-            raise RawFormatError(path, f"body {body_id} appears twice in one frame", info_at[k] + 1)
-        members.append(k)
-    bodies = []
-    for body_id, members in groups.items():
-        rows = np.asarray(members)
-        bodies.append(
-            NtuBody(
-                body_id=body_id,
-                frame_index=np.asarray(frame_of, dtype=np.int64)[rows],
-                xyz=values[rows, :, :3].copy(),
-                tracking=values[rows, :, 11].astype(np.int8),
-                info=info[rows],
-            )
+    spans = zip(walk.id_start.tolist(), walk.id_stop.tolist(), strict=True)
+    ids = [data[a:b].decode() for a, b in spans]
+    if walk.twice >= 0:
+        body_id = ids[walk.body_of[walk.twice]]
+        line = int(walk.info_at[walk.twice]) + 1
+        raise RawFormatError(path, f"body {body_id} appears twice in one frame", line)
+    bodies = [
+        NtuBody(
+            body_id=body_id,
+            frame_index=walk.frame_of[rows],
+            xyz=values[rows, :, :3],
+            tracking=values[rows, :, 11].astype(np.int8),
+            info=info[rows],
         )
-    return bodies
+        for body_id, rows in zip(ids, _rows_of_each(walk.body_of, len(ids)), strict=True)
+    ]
+    return NtuSkeletonFile(walk.num_frames, bodies, walk.per_frame)
+
+
+def _rows_of_each(body_of: np.ndarray, bodies: int) -> list[np.ndarray]:
+    """Body-frame rows of each body, in frame order (a stable sort by body index)."""
+    if bodies == 0:
+        return []
+    order = np.argsort(body_of, kind="stable")
+    return np.split(order, np.cumsum(np.bincount(body_of, minlength=bodies))[:-1])
 
 
 def body_tracks(parsed: NtuSkeletonFile) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,148 @@
+"""The compiled walk over the line structure of a scanned NTU `.skeleton` file.
+
+`walk_structure` follows frame count -> per frame a body count -> per body an info line, a
+joint count and 25 joint lines, over the per-line token counts of `readers.scan`, and groups
+the body-frames by body id (the first field of the info line, compared as bytes). It runs in
+one compiled call (no Python work per frame or body, the GIL released) and stops at the first
+structural problem with a code, the 0-based line and what was expected there; `ntu.py` turns
+that into the error message. A body id seen twice in one frame does not stop the walk: it is
+recorded (`twice`) and reported by `ntu.py` after the field checks, as before. The body id is kept as text: NTU ids such as 72057594037931101
+exceed float64's exact integers.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba
+import numpy as np
+
+# what the walk expected where it stopped
+WHAT_FRAME_COUNT, WHAT_BODY_COUNT, WHAT_BODY_INFO, WHAT_JOINT_COUNT, WHAT_JOINT_LINES = range(5)
+# how it stopped
+OK, ENDS_EARLY, NOT_COUNT, WRONG_JOINTS, TRAILING = range(5)
+
+
+class Walk(NamedTuple):
+    """Result of `walk_structure`; arrays are trimmed to what was read."""
+
+    status: int  # OK or an error kind above
+    line: int  # 0-based line of the problem (ENDS_EARLY: the line after the last one)
+    what: int  # WHAT_*: the item expected (ENDS_EARLY, NOT_COUNT)
+    value: int  # WRONG_JOINTS: the joint count found
+    frame: int  # 0-based frame being read when it stopped
+    twice: int  # first body-frame whose body already appeared in that frame, else -1
+    num_frames: int
+    per_frame: np.ndarray  # (frames read,) bodies per frame
+    info_at: np.ndarray  # (body-frames,) line of each body-info line
+    joints_at: np.ndarray  # (body-frames,) line of each body's first joint line
+    frame_of: np.ndarray  # (body-frames,) frame of each body-frame
+    body_of: np.ndarray  # (body-frames,) body index, in order of first appearance
+    id_start: np.ndarray  # (bodies,) byte offset of each body's id
+    id_stop: np.ndarray  # (bodies,) one past its last byte
+
+
+@numba.njit(cache=True, nogil=True)
+def _token_span(buf, start):  # noqa: ANN001, ANN202 (compiled)
+    """Byte range of the first whitespace-separated token at or after `start`."""
+    n = buf.shape[0]
+    i = start
+    while i < n and (buf[i] == 32 or buf[i] == 9 or buf[i] == 13):
+        i += 1
+    j = i
+    while j < n and not (buf[j] == 32 or buf[j] == 9 or buf[j] == 13 or buf[j] == 10):
+        j += 1
+    return i, j
+
+
+@numba.njit(cache=True, nogil=True)
+def _same_bytes(buf, a0, a1, b0, b1) -> bool:  # noqa: ANN001 (compiled)
+    if a1 - a0 != b1 - b0:
+        return False
+    for k in range(a1 - a0):  # noqa: SIM110 (compiled: no generators)
+        if buf[a0 + k] != buf[b0 + k]:
+            return False
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
+def _walk(buf, line_start, line_int, end, joints):  # noqa: ANN001, ANN202, PLR0915 (compiled)
+    per_frame = np.zeros(end + 1, np.int64)
+    cap = end // (joints + 2) + 1
+    info_at = np.zeros(cap, np.int64)
+    joints_at = np.zeros(cap, np.int64)
+    frame_of = np.zeros(cap, np.int64)
+    body_of = np.zeros(cap, np.int64)
+    last_frame = np.full(cap, -1, np.int64)
+    id_start = np.zeros(cap, np.int64)
+    id_stop = np.zeros(cap, np.int64)
+    bodies = 0
+    k = 0  # body-frames read
+    pos = 0
+    frame = 0
+    status, line, what, value = OK, 0, 0, 0
+    twice = -1
+    num_frames = line_int[0] if end > 0 else -1
+    if end == 0:
+        status, line, what = ENDS_EARLY, end, WHAT_FRAME_COUNT
+    elif num_frames < 0:
+        status, line, what = NOT_COUNT, pos, WHAT_FRAME_COUNT
+    pos += 1
+    while status == OK and frame < num_frames:
+        if pos + 1 > end:
+            status, line, what = ENDS_EARLY, end, WHAT_BODY_COUNT
+            break
+        count = line_int[pos]
+        if count < 0:
+            status, line, what = NOT_COUNT, pos, WHAT_BODY_COUNT
+            break
+        pos += 1
+        per_frame[frame] = count
+        for _ in range(count):
+            if pos + 1 > end:
+                status, line, what = ENDS_EARLY, end, WHAT_BODY_INFO
+                break
+            info = pos
+            pos += 1
+            if pos + 1 > end:
+                status, line, what = ENDS_EARLY, end, WHAT_JOINT_COUNT
+                break
+            found = line_int[pos]
+            if found < 0:
+                status, line, what = NOT_COUNT, pos, WHAT_JOINT_COUNT
+                break
+            pos += 1
+            if found != joints:
+                status, line, value = WRONG_JOINTS, pos - 1, found
+                break
+            if pos + joints > end:
+                status, line, what = ENDS_EARLY, end, WHAT_JOINT_LINES
+                break
+            a0, a1 = _token_span(buf, line_start[info])
+            b = 0
+            while b < bodies and not _same_bytes(buf, a0, a1, id_start[b], id_stop[b]):
+                b += 1
+            if b == bodies:
+                id_start[b], id_stop[b] = a0, a1
+                bodies += 1
+            elif last_frame[b] == frame and twice < 0:
+                twice = k
+            last_frame[b] = frame
+            info_at[k], joints_at[k], frame_of[k], body_of[k] = info, pos, frame, b
+            k += 1
+            pos += joints
+        if status != OK:
+            break
+        frame += 1
+    if status == OK and pos < end:
+        status, line = TRAILING, pos
+    return status, line, what, value, frame, twice, num_frames, per_frame[:frame], \
+        info_at[:k], joints_at[:k], frame_of[:k], body_of[:k], id_start[:bodies], \
+        id_stop[:bodies]  # fmt: skip
+
+
+def walk_structure(
+    data: np.ndarray, line_start: np.ndarray, line_int: np.ndarray, end: int, joints: int
+) -> Walk:
+    """Walk the first `end` lines of a scanned NTU file (`data` its bytes as uint8)."""
+    return Walk(*_walk(data, line_start, line_int, end, joints))
