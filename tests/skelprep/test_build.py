@@ -3,6 +3,7 @@ re-applying only the adjacency rule, --force, malformed files, --strict, and bad
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -222,6 +223,9 @@ def test_disk_full_fails_clearly_and_keeps_the_previous_store(
     raw, _ = built
     store = _small_previous(raw, tmpfs)
     before = content_digest(store)
+    free = os.statvfs(tmpfs)
+    # leave 16 KiB free: far less than the 300-frame build stages, however well it compresses
+    (tmpfs / "ballast").write_bytes(b"\0" * (free.f_bavail * free.f_frsize - 16 * 1024))
     code, out = run_cli("build", *ARGS, "--raw", raw, "--out", store, "--force")
     assert code != 0 and "No space left on device" in out and "untouched" in out, out
     assert content_digest(store) == before

@@ -21,8 +21,9 @@ from skelprep.build.params import BuildParams
 from skelprep.readers.base import DatasetSpec
 
 
-def stats(group: zarr.Group, skipped: list[dict], seconds: float) -> dict:
-    """The attrs `stats`: samples, skipped, bodies found histogram, bodies dropped, seconds."""
+def stats(group: zarr.Group, skipped: list[dict], seconds: float, phases: dict[str, float]) -> dict:
+    """The attrs `stats`: samples, skipped, bodies found histogram, bodies dropped, seconds
+    (and per phase, up to the metadata write: `phase_seconds`)."""
     found = group["bodies_found"][:].astype(np.int64)
     kept = group["bodies_kept"][:].astype(np.int64)
     values, counts = np.unique(found, return_counts=True)
@@ -32,6 +33,7 @@ def stats(group: zarr.Group, skipped: list[dict], seconds: float) -> dict:
         "bodies_found_hist": {str(v): int(c) for v, c in zip(values, counts, strict=True)},
         "bodies_dropped": int((found - kept).sum()),
         "seconds": round(seconds, 3),
+        "phase_seconds": dict(phases),
     }
 
 

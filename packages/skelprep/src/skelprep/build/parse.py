@@ -15,8 +15,9 @@ import zarr
 from dask.distributed import Client, as_completed
 from tqdm import tqdm
 
+from skelprep.build.staged_joints import place_chunk
 from skelprep.build.staging import chunk_path, test_kill_hook
-from skelprep.build.tasks import load_parsed, parse_chunk, parsed_summary, write_joints_chunk
+from skelprep.build.tasks import load_parsed, parse_chunk, parsed_summary
 from skelprep.errors import SkelprepError
 from skelprep.readers.base import DatasetSpec, ReadOptions, SampleRef
 from skelprep.store import chunk_sources, create_sample_arrays
@@ -43,11 +44,13 @@ def parse_all(
     raw: Path,
     options: ReadOptions,
     chunks: list[list[SampleRef]],
+    chunk_size: int,
     partial: Path,
     strict: bool,
     progress: bool,
 ) -> list[dict]:
-    """Stage every chunk (resuming staged ones); returns the per-chunk {count, skipped}."""
+    """Stage every chunk of `chunk_size` refs (resuming staged ones); returns the per-chunk
+    {count, skipped}."""
     summaries: dict[int, dict] = {}
     todo = []
     for k in range(len(chunks)):
@@ -68,6 +71,7 @@ def parse_all(
             options,
             chunks[k],
             chunk_path(partial, "parse", k),
+            chunk_size,
             key=f"skelprep-parse-{k}-{partial.name}",
             pure=False,
         ): k
@@ -99,8 +103,9 @@ def compact(
     """Write the staged chunks into the per-sample arrays of the partial store, in chunk order
     (= sample-name order); returns N. Safe to repeat: the arrays are recreated.
 
-    The small per-sample arrays are concatenated here; `joints` is written one store chunk per
-    Dask task (`write_joints_chunk`), so its compression runs on every worker in parallel.
+    The small per-sample arrays are concatenated here; `joints` is placed one store chunk per
+    Dask task (`staged_joints.place_chunk`: a hard link of the encoded chunk where the rows
+    line up, else a decode and rewrite).
     """
     group = zarr.open_group(str(partial), mode="a", use_consolidated=False)
     counts = [s["count"] for s in summaries]
@@ -109,7 +114,7 @@ def compact(
     create_sample_arrays(group, num, shape, spec.meta_fields, chunk_size)
     small: dict[str, list] = {}
     for k in range(len(summaries)):
-        for key, values in load_parsed(chunk_path(partial, "parse", k), skip=("joints",)).items():
+        for key, values in load_parsed(chunk_path(partial, "parse", k)).items():
             small.setdefault(key, []).append(values)
     for key, parts in small.items():
         values = np.concatenate(parts)
@@ -118,7 +123,7 @@ def compact(
         group[key][:] = values
     plan = chunk_sources(counts, chunk_size)
     futures = [
-        client.submit(write_joints_chunk, partial, sources, c * chunk_size, pure=False)
+        client.submit(place_chunk, partial, sources, c * chunk_size, pure=False)
         for c, sources in enumerate(plan)
     ]
     with tqdm(total=num, unit="sample", desc="compact", disable=not progress) as bar:

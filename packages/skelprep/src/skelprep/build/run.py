@@ -145,14 +145,27 @@ def _build(
         )
     refs = sorted(discovery.refs, key=lambda ref: ref.name)
     chunks = [refs[i : i + params.chunk_size] for i in range(0, len(refs), params.chunk_size)]
+    clock = PhaseClock(start)
+    clock.mark("discover")
     with dask_client(request.scheduler, request.workers) as client:
+        clock.mark("cluster")
         if state["phase"] == "parse":
             summaries = parse.parse_all(
-                client, spec, raw, options, chunks, partial, params.strict, request.progress
+                client,
+                spec,
+                raw,
+                options,
+                chunks,
+                params.chunk_size,
+                partial,
+                params.strict,
+                request.progress,
             )
+            clock.mark("parse")
             parse.compact(
                 client, partial, spec, options, summaries, params.chunk_size, request.progress
             )
+            clock.mark("compact")
             test_kill_hook("compacted", 1)
             state = {**state, "phase": "compacted", "summaries": summaries}
             write_state(partial, state)
@@ -163,16 +176,20 @@ def _build(
         meta = {f: group[f"meta/{f}"][:] for f in spec.meta_fields}
         splits = spec.splits(meta, labels, names)
         write_splits(group, splits)
+        clock.mark("splits")
         used = semantic_phase.training_subsets(splits, labels, params.dtw_samples_per_class)
         needed = np.unique(np.concatenate([np.zeros(0, np.int64), *used.values()]))
         distances = semantic_phase.pair_distances(client, partial, needed, params, request.progress)
+        clock.mark("dtw")
+    clock.mark("cluster")  # its shutdown
     classes = discovery.classes
     left_out = semantic_phase.write_all_semantic(
         group, used, needed, distances, labels, len(classes), params
     )
     skipped = [_entry(raw, s) for s in discovery.skipped]
     skipped += [entry for summary in state["summaries"] for entry in summary["skipped"]]
-    stats = finalize.stats(group, skipped, time.perf_counter() - start)
+    clock.mark("semantic")
+    stats = finalize.stats(group, skipped, time.perf_counter() - start, clock.seconds)
     group.attrs.put(finalize.root_attrs(spec, classes, params, source, skipped, stats))
     shutil.rmtree(partial / "staging", ignore_errors=True)
     consolidate(partial)
@@ -184,6 +201,20 @@ def _build(
     return BuildResult(
         Path(request.out), Action.BUILD, stats["seconds"], stats, skipped, notes=notes
     )
+
+
+class PhaseClock:
+    """Wall seconds per build phase (`stats.phase_seconds`), summed when a phase recurs."""
+
+    def __init__(self, start: float) -> None:
+        self.last = start
+        self.seconds: dict[str, float] = {}
+
+    def mark(self, phase: str) -> None:
+        """Charge the time since the previous mark to `phase`."""
+        now = time.perf_counter()
+        self.seconds[phase] = round(self.seconds.get(phase, 0.0) + now - self.last, 3)
+        self.last = now
 
 
 def _entry(raw: Path, skip: dict) -> dict:

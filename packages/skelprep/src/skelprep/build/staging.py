@@ -4,7 +4,9 @@ Layout inside `<store>.partial/` (the future store root):
 - `.skelprep-build.json`: the content keys and source fingerprint the staged work belongs to,
   and the phase reached (`parse` or `compacted`) with the parse summaries;
 - `.lock`: held (flock) by the running build, so two builds never write one partial store;
-- `staging/parse/chunk_00012.npz`: the parsed samples of raw chunk 12;
+- `staging/parse/chunk_00012.npz`: the parsed samples of raw chunk 12 (all but their joints),
+  `staging/parse/chunk_00012.joints.zarr`: their joints, encoded as the store's (written
+  first: the `.npz` marks the chunk complete);
 - `staging/dtw/chunk_00003.npz`: per-sample DTW distance matrices of DTW chunk 3.
 Every staged file is written under a temporary name and renamed, so it is complete or absent.
 """
@@ -15,6 +17,7 @@ import fcntl
 import io
 import json
 import os
+import shutil
 import signal
 from pathlib import Path
 
@@ -43,9 +46,9 @@ def save_npz(target: Path, arrays: dict[str, np.ndarray]) -> None:
 
 
 def drop_temporaries(partial: Path) -> None:
-    """Remove half-written temporaries left by a killed build."""
+    """Remove half-written temporaries (files or staged arrays) left by a killed build."""
     for temp in (Path(partial) / "staging").glob("*/*.tmp-*"):
-        temp.unlink(missing_ok=True)
+        shutil.rmtree(temp) if temp.is_dir() else temp.unlink(missing_ok=True)
 
 
 def read_state(partial: Path) -> dict | None:

@@ -1,7 +1,7 @@
 """The Dask tasks of a build; each runs in a worker process and stages its result on disk.
 
 `parse_chunk` reads one chunk of raw samples (parse, select bodies, align, pad),
-`write_joints_chunk` compresses one store chunk of `joints` from the staged chunks, and
+`staged_joints.place_chunk` fills one store chunk of `joints` from the staged chunks, and
 `dtw_chunk` computes the joint-pair DTW distances of one chunk of stored samples. Both return
 only a small summary: the arrays travel through the staging directory, never the scheduler.
 """
@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import zarr
 
-from skelprep.build.staging import chunk_path, save_npz
+from skelprep.build.staged_joints import joints_path, stage_joints
+from skelprep.build.staging import save_npz
 from skelprep.dtw import joint_pair_distances, sample_series
 from skelprep.errors import RawFormatError
 from skelprep.readers import get_dataset
@@ -38,12 +39,19 @@ def skipped_entry(raw: Path, error: RawFormatError) -> dict:
 
 
 def parse_chunk(
-    dataset: str, raw: Path, options: ReadOptions, refs: list[SampleRef], target: Path
+    dataset: str,
+    raw: Path,
+    options: ReadOptions,
+    refs: list[SampleRef],
+    target: Path,
+    chunk_size: int,
 ) -> dict:
     """Read `refs` and stage the samples that parse in `target`; returns {count, skipped}.
 
-    A malformed file is recorded in `skipped` (file, line, reason), never raised: the strict
-    policy is the orchestrator's decision, so the staged chunk is the same under both.
+    The joints go to a Zarr array beside it, encoded as the store's (`staged_joints`), the
+    rest to the `.npz`, written last: its presence means the chunk is complete. A malformed
+    file is recorded in `skipped` (file, line, reason), never raised: the strict policy is
+    the orchestrator's decision, so the staged chunk is the same under both.
     """
     spec = get_dataset(dataset).resolve(Path(raw))
     samples, skipped = [], []
@@ -61,7 +69,8 @@ def parse_chunk(
         "bodies_found": np.array([s.bodies_found for s in samples], dtype=np.int8),
         "bodies_kept": np.array([s.bodies_kept for s in samples], dtype=np.int8),
     }
-    arrays["joints"] = arrays["joints"].astype(np.float32, copy=False)
+    joints = arrays.pop("joints").astype(np.float32, copy=False)
+    stage_joints(joints_path(target), joints, chunk_size)
     for field in spec.meta_fields:
         arrays[META_PREFIX + field] = np.array([s.meta[field] for s in samples], dtype=np.int16)
     save_npz(target, {**arrays, SKIPPED_KEY: np.array(json.dumps(skipped))})
@@ -74,11 +83,11 @@ def parsed_summary(path: Path) -> dict:
         return {"count": len(staged["frames"]), "skipped": json.loads(str(staged[SKIPPED_KEY]))}
 
 
-def load_parsed(path: Path, skip: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
-    """The arrays of a staged parse chunk, keyed as the store's arrays (`meta/<field>`), less
-    the members named in `skip` (which are then never read)."""
+def load_parsed(path: Path) -> dict[str, np.ndarray]:
+    """The per-sample arrays of a staged parse chunk but `joints` (staged beside it), keyed as
+    the store's arrays (`meta/<field>`)."""
     with np.load(path) as staged:
-        return {key: staged[key] for key in staged.files if key not in (SKIPPED_KEY, *skip)}
+        return {key: staged[key] for key in staged.files if key != SKIPPED_KEY}
 
 
 def dtw_chunk(store: Path, indices: np.ndarray, dtw: dict, target: Path) -> int:
@@ -101,16 +110,3 @@ def dtw_chunk(store: Path, indices: np.ndarray, dtw: dict, target: Path) -> int:
     )
     save_npz(target, {"indices": np.asarray(indices, dtype=np.int64), "distances": distances})
     return len(indices)
-
-
-def write_joints_chunk(partial: Path, sources: list[tuple[int, int, int]], first_row: int) -> int:
-    """Write rows `first_row...` of the partial store's `joints` (one whole store chunk) from
-    the (staged chunk, start, stop) slices `sources`; returns the number of rows written."""
-    parts = []
-    for k, start, stop in sources:
-        with np.load(chunk_path(partial, "parse", k)) as staged:
-            parts.append(staged["joints"][start:stop])
-    rows = np.concatenate(parts)
-    joints = zarr.open_array(str(Path(partial) / "joints"), mode="r+")
-    joints[first_row : first_row + len(rows)] = rows
-    return len(rows)

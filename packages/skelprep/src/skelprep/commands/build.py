@@ -26,6 +26,8 @@ def _summary(result: BuildResult) -> str:
     lines = [
         f"wrote {result.store}: {stats['samples']} samples in {stats['seconds']:.1f} s "
         f"({rate:.0f} samples/s overall)",
+        "seconds per phase: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in stats.get("phase_seconds", {}).items()),
         f"bodies dropped by selection: {stats['bodies_dropped']}; bodies found per sample: "
         f"{stats['bodies_found_hist']}",
     ]

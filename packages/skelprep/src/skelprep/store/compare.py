@@ -1,5 +1,5 @@
 """Content digest of a store: one sha256 per array plus the attrs, without the keys that
-record when and how fast a build ran (`created`, `stats.seconds`).
+record when and how fast a build ran (`created`, `stats.seconds`, `stats.phase_seconds`).
 
 Why: two builds of the same raw files with the same parameters must give the same store
 whether they ran in one go, resumed after a kill, or ran on a remote Dask cluster; comparing
@@ -15,8 +15,11 @@ from pathlib import Path
 import numpy as np
 import zarr
 
-VOLATILE = {"created": None, "stats": "seconds"}
-"""Root attribute -> the sub-key that varies between identical builds (None: the whole key)."""
+VOLATILE: dict[str, tuple[str, ...] | None] = {
+    "created": None,
+    "stats": ("seconds", "phase_seconds"),
+}
+"""Root attribute -> the sub-keys that vary between identical builds (None: the whole key)."""
 
 
 def _array_digest(array: zarr.Array) -> str:
@@ -42,7 +45,7 @@ def content_digest(store: Path) -> dict[str, str]:
                 if sub is None:
                     attrs.pop(key, None)
                 elif key in attrs:
-                    attrs[key] = {k: v for k, v in attrs[key].items() if k != sub}
+                    attrs[key] = {k: v for k, v in attrs[key].items() if k not in sub}
         text = json.dumps(attrs, sort_keys=True)
         out[f"attrs:{path}"] = hashlib.sha256(text.encode()).hexdigest()
     return out
