@@ -88,7 +88,7 @@ def main() -> None:
     parser.add_argument("--width", choices=["full", "narrow"], default="full")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=1)
-    parser.add_argument("--step-sizes", default="1.0,0.25", help="extra stg-node rk4 step sizes")
+    parser.add_argument("--step-sizes", default="0.5,0.25", help="extra stg-node rk4 step sizes")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:

@@ -30,7 +30,7 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "max_hop": 1,
     "edge_importance": True,
     "ode_method": "rk4",
-    "ode_step_size": 0.5,
+    "ode_step_size": 1.0,
     "ode_t_end": 1.0,
     "ode_rtol": 1e-7,
     "ode_atol": 1e-9,

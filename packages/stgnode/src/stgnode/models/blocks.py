@@ -109,10 +109,12 @@ MIDDLES: dict[str, Callable[[int, int, np.ndarray, BlockSettings], nn.Module]] =
 
 
 class ODETCN(nn.Module):
-    """Temporal conv (with the stride, +BN, ReLU) -> middle -> ReLU -> temporal conv (+BN) -> dropout.
+    """Temporal conv (with the stride, +BN, ReLU) -> middle -> ReLU -> temporal conv (+BN).
 
     The middle (ODE or graph conv) runs at the block's output frame rate `frames`, so the
-    ODE's temporal matrix Z is frames x frames.
+    ODE's temporal matrix Z is frames x frames. No dropout of its own: the block's dropout
+    sits in the GCN-TCN branch as in ST-GCN's unit (a second one cost 6 % of the training
+    step on CPU, where drawing the mask is slow, and gave no better accuracy; docs/results.md).
     """
 
     def __init__(
@@ -132,12 +134,10 @@ class ODETCN(nn.Module):
         self.tcn_in = temporal_conv(in_channels, out_channels, k, stride)
         self.middle = MIDDLES[middle](out_channels, frames, graph, settings)
         self.tcn_out = temporal_conv(out_channels, out_channels, k, 1)
-        self.dropout = nn.Dropout(settings.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, C_in, T, V) -> (N, C_out, T', V)."""
-        h = torch.relu(self.middle(torch.relu(self.tcn_in(x))))
-        return self.dropout(self.tcn_out(h))
+        return self.tcn_out(torch.relu(self.middle(torch.relu(self.tcn_in(x)))))
 
 
 def residual_path(in_channels: int, out_channels: int, stride: int) -> nn.Module:
