@@ -57,7 +57,7 @@ def test_store_follows_the_schema(built: tuple[Path, Path]) -> None:
     assert names == sorted(names) and len(names) == 22
     assert group["joints"].chunks[0] == CHUNK
     codec = group["joints"].compressors[0]
-    assert (codec.cname.value, codec.clevel) == ("zstd", 3)
+    assert (codec.cname.value, codec.clevel) == ("zstd", 1)
     skipped = group.attrs["skipped"]
     assert len(skipped) == 2 and all(set(s) == {"file", "line", "reason"} for s in skipped)
     assert group.attrs["stats"]["samples"] == 22
