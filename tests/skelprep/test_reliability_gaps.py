@@ -354,6 +354,10 @@ KINETICS_MALFORMED: dict[str, Callable[[], tuple[bytes, int | None, str]]] = {
     "no person in any frame": lambda: (
         _json_bytes({**clip(), "data": [{"frame_index": 1, "skeleton": []}]}), None,
         "no person in any frame"),
+    "people only past --max-frames": lambda: (
+        _json_bytes({**clip(), "data": [{"frame_index": 1, "skeleton": []},
+                                        {**clip()["data"][0], "frame_index": 301}]}), None,
+        "no person in the first"),
     "label disagrees with the label file": lambda: (_json_bytes(clip("b", 1)), None,
                                                     "disagrees with kinetics_train_label.json"),
 }  # fmt: skip

@@ -128,13 +128,14 @@ def _numbers(path: Path, values: object, length: int, what: str) -> list[float]:
     return values
 
 
-def _people(path: Path, frames: object, max_frames: int) -> tuple[np.ndarray, int, int]:
-    """(C=3, max_frames, V, PEOPLE_CONSIDERED) raw x, y, score, the valid length, max people."""
+def _people(path: Path, frames: object, max_frames: int) -> tuple[np.ndarray, int, int, int]:
+    """(C=3, max_frames, V, PEOPLE_CONSIDERED) raw x, y, score, the valid length, and the most
+    people in one frame: over the clip, and over its first `max_frames` frames."""
     if not isinstance(frames, list) or not frames:
         raise RawFormatError(path, "'data' must be a non-empty list of frames")
     out = np.zeros((3, max_frames, KINETICS_JOINTS, PEOPLE_CONSIDERED))
     seen: set[int] = set()
-    most = 0
+    most = within = 0
     for k, frame in enumerate(frames):
         if not isinstance(frame, dict) or not isinstance(frame.get("skeleton"), list):
             raise RawFormatError(path, f"frame {k}: expected {{frame_index, skeleton: [...]}}")
@@ -143,6 +144,8 @@ def _people(path: Path, frames: object, max_frames: int) -> tuple[np.ndarray, in
             raise RawFormatError(path, f"frame {k}: frame_index must be a new integer >= 1")
         seen.add(index)
         most = max(most, len(frame["skeleton"]))
+        if index <= max_frames:
+            within = max(within, len(frame["skeleton"]))
         for m, person in enumerate(frame["skeleton"][:PEOPLE_CONSIDERED]):
             if not isinstance(person, dict):
                 raise RawFormatError(path, f"frame {index}: person {m} is not an object")
@@ -152,7 +155,7 @@ def _people(path: Path, frames: object, max_frames: int) -> tuple[np.ndarray, in
                 out[0, index - 1, :, m] = pose[0::2]
                 out[1, index - 1, :, m] = pose[1::2]
                 out[2, index - 1, :, m] = score
-    return out, min(max(seen), max_frames), most
+    return out, min(max(seen), max_frames), most, within
 
 
 def read_kinetics(ref: SampleRef, options: ReadOptions) -> Sample:
@@ -172,9 +175,12 @@ def read_kinetics(ref: SampleRef, options: ReadOptions) -> Sample:
         listed = None if entry is None else (entry["label"], entry["label_index"])
         raise RawFormatError(ref.path, f"label {(clip['label'], clip['label_index'])} disagrees "
                                        f"with {label_path.name}: {listed}")  # fmt: skip
-    people, frames, most = _people(ref.path, clip["data"], options.max_frames)
+    people, frames, most, within = _people(ref.path, clip["data"], options.max_frames)
     if most == 0:
         raise RawFormatError(ref.path, "no person in any frame")
+    if within == 0:  # kept, it would be an all-zero sample
+        raise RawFormatError(ref.path, f"no person in the first {options.max_frames} frames "
+                                       "(--max-frames)")  # fmt: skip
     people[:2] = np.where(people[2] != 0, people[:2] - 0.5, 0.0)
     order = np.argsort(-people[2].sum(axis=1), axis=1, kind="stable")  # (T, people)
     ranked = np.take_along_axis(people, order[None, :, None, :], axis=3)
