@@ -12,12 +12,20 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import dask
 from dask.distributed import Client, LocalCluster
 from distributed.comm import connect
 
 from skelprep.errors import SkelprepError
 
 CONNECT_TIMEOUT = 5
+
+#: glibc settings for the local workers. Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 so that
+#: long-lived workers hand memory back; a parse task allocates and frees arrays of a few MiB per
+#: file, and with that setting (and the default mmap threshold) each one comes back as fresh
+#: pages to fault in: a parse task ran 0.44 s against 0.27 s with both thresholds at 256 MiB
+#: (median of 19 tasks of 64 NTU files, one worker). A build worker lives for one build.
+WORKER_MALLOC = {"MALLOC_TRIM_THRESHOLD_": 256 * 2**20, "MALLOC_MMAP_THRESHOLD_": 256 * 2**20}
 
 
 async def _probe(address: str) -> None:
@@ -44,7 +52,9 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator[Client]:
         return
     if workers < 1:
         raise SkelprepError(f"--workers must be >= 1, got {workers}")
+    environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **WORKER_MALLOC}
     with (
+        dask.config.set({"distributed.nanny.pre-spawn-environ": environ}),
         LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
