@@ -19,7 +19,7 @@ import numpy as np
 import zarr
 
 from skelprep.build.staging import chunk_path
-from skelprep.store import joints_codec
+from skelprep.store import joints_spec
 
 SUFFIX = ".joints.zarr"
 
@@ -29,8 +29,12 @@ def joints_path(staged: Path) -> Path:
     return staged.with_name(staged.stem + SUFFIX)
 
 
+def _staged_path(partial: Path, chunk: int) -> Path:
+    return joints_path(chunk_path(partial, "parse", chunk))
+
+
 def _staged(partial: Path, chunk: int) -> zarr.Array:
-    return zarr.open_array(str(joints_path(chunk_path(partial, "parse", chunk))), mode="r")
+    return zarr.open_array(str(_staged_path(partial, chunk)), mode="r")
 
 
 def stage_joints(target: Path, joints: np.ndarray, chunk_size: int) -> None:
@@ -41,14 +45,8 @@ def stage_joints(target: Path, joints: np.ndarray, chunk_size: int) -> None:
     """
     temp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
     shutil.rmtree(temp, ignore_errors=True)
-    array = zarr.create_array(
-        str(temp),
-        shape=joints.shape,
-        dtype=np.float32,
-        chunks=(chunk_size, *joints.shape[1:]),
-        compressors=joints_codec(),
-        zarr_format=3,
-    )
+    spec = joints_spec(len(joints), joints.shape[1:], chunk_size)
+    array = zarr.create_array(str(temp), zarr_format=3, **spec)
     if len(joints):
         array[:] = joints
     shutil.rmtree(target, ignore_errors=True)
@@ -78,11 +76,10 @@ def place_chunk(partial: Path, sources: list[tuple[int, int, int]], first_row: i
     )
     if whole and same:
         index = (first_row // store.chunks[0],) + (0,) * (store.ndim - 1)
-        encoded = joints_path(chunk_path(partial, "parse", k))
-        encoded = encoded / staged.metadata.encode_chunk_key((0,) * staged.ndim)
+        encoded = _staged_path(partial, k) / staged.metadata.encode_chunk_key((0,) * staged.ndim)
         if encoded.is_file():  # absent when the chunk is all fill value (zarr skips it)
             _link(encoded, Path(partial) / "joints" / store.metadata.encode_chunk_key(index))
         return rows
-    parts = [_staged(partial, k)[start:stop] for k, start, stop in sources]
+    parts = [_staged(partial, j)[lo:hi] for j, lo, hi in sources]
     store[first_row : first_row + rows] = np.concatenate(parts)
     return rows

@@ -66,6 +66,17 @@ def _same_bytes(buf, a0, a1, b0, b1) -> bool:  # noqa: ANN001 (compiled)
 
 
 @numba.njit(cache=True, nogil=True)
+def _count(line_int, pos, end):  # noqa: ANN001, ANN202 (compiled)
+    """(status, line, value) of the count expected on line `pos`: a line of one non-negative
+    integer; ENDS_EARLY (at line `end`) when the file has no line left, NOT_COUNT otherwise."""
+    if pos + 1 > end:
+        return ENDS_EARLY, end, 0
+    if line_int[pos] < 0:
+        return NOT_COUNT, pos, 0
+    return OK, pos, line_int[pos]
+
+
+@numba.njit(cache=True, nogil=True)
 def _walk(buf, line_start, line_int, end, joints):  # noqa: ANN001, ANN202, PLR0915 (compiled)
     per_frame = np.zeros(end + 1, np.int64)
     cap = end // (joints + 2) + 1
@@ -80,21 +91,15 @@ def _walk(buf, line_start, line_int, end, joints):  # noqa: ANN001, ANN202, PLR0
     k = 0  # body-frames read
     pos = 0
     frame = 0
-    status, line, what, value = OK, 0, 0, 0
+    value = 0
     twice = -1
-    num_frames = line_int[0] if end > 0 else -1
-    if end == 0:
-        status, line, what = ENDS_EARLY, end, WHAT_FRAME_COUNT
-    elif num_frames < 0:
-        status, line, what = NOT_COUNT, pos, WHAT_FRAME_COUNT
+    what = WHAT_FRAME_COUNT
+    status, line, num_frames = _count(line_int, pos, end)
     pos += 1
     while status == OK and frame < num_frames:
-        if pos + 1 > end:
-            status, line, what = ENDS_EARLY, end, WHAT_BODY_COUNT
-            break
-        count = line_int[pos]
-        if count < 0:
-            status, line, what = NOT_COUNT, pos, WHAT_BODY_COUNT
+        status, line, count = _count(line_int, pos, end)
+        if status != OK:
+            what = WHAT_BODY_COUNT
             break
         pos += 1
         per_frame[frame] = count
@@ -104,12 +109,9 @@ def _walk(buf, line_start, line_int, end, joints):  # noqa: ANN001, ANN202, PLR0
                 break
             info = pos
             pos += 1
-            if pos + 1 > end:
-                status, line, what = ENDS_EARLY, end, WHAT_JOINT_COUNT
-                break
-            found = line_int[pos]
-            if found < 0:
-                status, line, what = NOT_COUNT, pos, WHAT_JOINT_COUNT
+            status, line, found = _count(line_int, pos, end)
+            if status != OK:
+                what = WHAT_JOINT_COUNT
                 break
             pos += 1
             if found != joints:

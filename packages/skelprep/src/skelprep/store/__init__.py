@@ -10,7 +10,13 @@ from skelprep.store.schema import (
     joints_codec,
 )
 from skelprep.store.validate import validate_store
-from skelprep.store.writer import chunk_sources, consolidate, create_sample_arrays, write_splits
+from skelprep.store.writer import (
+    chunk_sources,
+    consolidate,
+    create_sample_arrays,
+    joints_spec,
+    write_splits,
+)
 
 __all__ = [
     "chunk_sources",
@@ -21,6 +27,7 @@ __all__ = [
     "create_sample_arrays",
     "is_partial",
     "joints_codec",
+    "joints_spec",
     "open_store",
     "partial_path",
     "read_attrs",

@@ -14,6 +14,18 @@ import zarr
 from skelprep.store.schema import ARRAY_DTYPES, META_DTYPE, SPLIT_DTYPE, joints_codec
 
 
+def joints_spec(num_samples: int, sample_shape: tuple[int, ...], chunk_rows: int) -> dict:
+    """Keyword arguments of `create_array` for a `joints` array: shape, dtype, chunking along N
+    (`chunk_rows` samples per chunk) and codec. The store and the build's staged chunks both use
+    it, so a staged chunk file is byte for byte a store chunk."""
+    return {
+        "shape": (num_samples, *sample_shape),
+        "dtype": ARRAY_DTYPES["joints"],
+        "chunks": (chunk_rows, *sample_shape),
+        "compressors": joints_codec(),
+    }
+
+
 def create_sample_arrays(
     group: zarr.Group,
     num_samples: int,
@@ -27,11 +39,14 @@ def create_sample_arrays(
     are one chunk each so a reader loads them with one read.
     """
     rows = max(num_samples, 1)
+    group.create_array(
+        "joints", overwrite=True, **joints_spec(num_samples, sample_shape, min(chunk_size, rows))
+    )
     for name, dtype in ARRAY_DTYPES.items():
-        shape = (num_samples, *sample_shape) if name == "joints" else (num_samples,)
-        chunks = (min(chunk_size, rows), *sample_shape) if name == "joints" else (rows,)
-        extra = {"compressors": joints_codec()} if name == "joints" else {}
-        group.create_array(name, shape=shape, dtype=dtype, chunks=chunks, overwrite=True, **extra)
+        if name != "joints":
+            group.create_array(
+                name, shape=(num_samples,), dtype=dtype, chunks=(rows,), overwrite=True
+            )
     meta = group.require_group("meta")
     for field in meta_fields:
         meta.create_array(
