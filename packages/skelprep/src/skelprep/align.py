@@ -14,11 +14,13 @@ tracked; untracked entries are zero. The steps, in the order `align_sequence` ap
 4. `to_sample_array`: pad with zeros or trim to `max_frames`, keeping the valid length, and lay
    the array out as the store's (C, T, V, M) float32.
 
-Absent bodies and untracked frames stay exactly zero throughout.
+Absent bodies and untracked frames stay exactly zero throughout. The per-frame loops are
+compiled (Numba): a build runs them once per raw file.
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from skelprep.layouts import Layout
@@ -26,22 +28,32 @@ from skelprep.layouts import Layout
 _DEGENERATE = 1e-9
 
 
+@numba.njit(cache=True, nogil=True)
+def _fill(joints, present):  # noqa: ANN001, ANN202 (compiled)
+    """In place: inside each body's tracked span, a missing frame repeats the last tracked one."""
+    for m in range(present.shape[0]):
+        last = -1
+        for t in range(present.shape[1]):
+            if present[m, t]:
+                last = t
+        previous = -1
+        for t in range(last + 1):
+            if present[m, t]:
+                previous = t
+            elif previous >= 0:
+                joints[m, t] = joints[m, previous]
+                present[m, t] = True
+
+
 def fill_gaps(joints: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Drop leading/trailing frames with no body and fill each body's inner gaps (step 1)."""
-    any_body = present.any(axis=0)
-    if not any_body.any():
+    tracked = np.flatnonzero(present.any(axis=0))
+    if not len(tracked):
         return joints[:, :0].copy(), present[:, :0].copy()
-    tracked = np.flatnonzero(any_body)
-    joints = joints[:, tracked[0] : tracked[-1] + 1].copy()
-    present = present[:, tracked[0] : tracked[-1] + 1].copy()
-    for m in range(joints.shape[0]):
-        frames = np.flatnonzero(present[m])
-        if len(frames) == 0:
-            continue
-        span = np.arange(frames[0], frames[-1] + 1)
-        last = frames[np.searchsorted(frames, span, side="right") - 1]
-        joints[m, span] = joints[m, last]
-        present[m, span] = True
+    span = slice(tracked[0], tracked[-1] + 1)
+    joints = np.ascontiguousarray(joints[:, span], dtype=np.float64).copy()
+    present = present[:, span].copy()
+    _fill(joints, present)
     return joints, present
 
 
@@ -51,14 +63,54 @@ def _reference_frame(present: np.ndarray) -> int | None:
     return int(frames[0]) if len(frames) else None
 
 
+@numba.njit(cache=True, nogil=True)
+def _affine(joints, present, matrix, offset):  # noqa: ANN001, ANN202 (compiled)
+    """matrix @ (x - offset) for every tracked joint position, zero where untracked."""
+    out = np.zeros_like(joints)
+    for m in range(joints.shape[0]):
+        for t in range(joints.shape[1]):
+            if not present[m, t]:
+                continue
+            for v in range(joints.shape[2]):
+                x = joints[m, t, v, 0] - offset[0]
+                y = joints[m, t, v, 1] - offset[1]
+                z = joints[m, t, v, 2] - offset[2]
+                for axis in range(3):
+                    out[m, t, v, axis] = (
+                        matrix[axis, 0] * x + matrix[axis, 1] * y + matrix[axis, 2] * z
+                    )
+    return out
+
+
 def translate(joints: np.ndarray, present: np.ndarray, origin: int) -> np.ndarray:
     """Move joint `origin` of body 0 (first tracked frame) to the origin (step 2)."""
     ref = _reference_frame(present)
     if ref is None:
         return joints.copy()
-    out = joints - joints[0, ref, origin]
-    out[~present] = 0.0
-    return out
+    joints = np.ascontiguousarray(joints, dtype=np.float64)
+    return _affine(joints, np.ascontiguousarray(present), np.eye(3), joints[0, ref, origin].copy())
+
+
+@numba.njit(cache=True, nogil=True)
+def _rotation(up, across):  # noqa: ANN001, ANN202 (compiled)
+    matrix = np.eye(3)
+    up_norm = np.sqrt(up[0] ** 2 + up[1] ** 2 + up[2] ** 2)
+    if up_norm < _DEGENERATE:
+        return matrix
+    ez = up / up_norm
+    ex = across - (across[0] * ez[0] + across[1] * ez[1] + across[2] * ez[2]) * ez
+    ex_norm = np.sqrt(ex[0] ** 2 + ex[1] ** 2 + ex[2] ** 2)
+    if ex_norm < _DEGENERATE:
+        return matrix
+    ex = ex / ex_norm
+    matrix[0] = ex
+    matrix[1] = (
+        ez[1] * ex[2] - ez[2] * ex[1],
+        ez[2] * ex[0] - ez[0] * ex[2],
+        ez[0] * ex[1] - ez[1] * ex[0],
+    )
+    matrix[2] = ez
+    return matrix
 
 
 def rotation_matrix(up: np.ndarray, across: np.ndarray) -> np.ndarray:
@@ -67,17 +119,7 @@ def rotation_matrix(up: np.ndarray, across: np.ndarray) -> np.ndarray:
     Rows are the new axes (x, y, z) in old coordinates, y = z cross x, so the result is a proper
     rotation (determinant +1). Returns the identity when the bones are degenerate.
     """
-    up_norm = np.linalg.norm(up)
-    if up_norm < _DEGENERATE:
-        return np.eye(3)
-    ez = up / up_norm
-    ex = across - np.dot(across, ez) * ez
-    ex_norm = np.linalg.norm(ex)
-    if ex_norm < _DEGENERATE:
-        return np.eye(3)
-    ex = ex / ex_norm
-    ey = np.cross(ez, ex)
-    return np.stack([ex, ey, ez])
+    return _rotation(np.asarray(up, dtype=np.float64), np.asarray(across, dtype=np.float64))
 
 
 def rotate(
@@ -89,9 +131,8 @@ def rotate(
         return joints.copy()
     body = joints[0, ref]
     matrix = rotation_matrix(body[up[1]] - body[up[0]], body[across[1]] - body[across[0]])
-    out = joints @ matrix.T
-    out[~present] = 0.0
-    return out
+    joints = np.ascontiguousarray(joints, dtype=np.float64)
+    return _affine(joints, np.ascontiguousarray(present), matrix, np.zeros(3))
 
 
 def to_sample_array(joints: np.ndarray, max_frames: int, max_bodies: int) -> tuple[np.ndarray, int]:

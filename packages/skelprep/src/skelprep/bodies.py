@@ -12,13 +12,15 @@ named constants (the defaults of `ReadOptions`):
    variance over time), most motion first (ST-GCN's ordering).
 
 A rule that would drop every remaining body is not applied, so a sample never loses its only
-actor to denoising. The input is a stack of body tracks on the file's frame timeline.
+actor to denoising. The input is a stack of body tracks on the file's frame timeline. The
+per-body statistics are compiled (Numba): they run once per raw file of a build.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 MIN_BODY_FRAMES = 11
@@ -44,22 +46,63 @@ def tracked_frames(present: np.ndarray) -> np.ndarray:
     return present.sum(axis=1)
 
 
+@numba.njit(cache=True, nogil=True)
+def _motion(joints, present):  # noqa: ANN001, ANN202 (compiled)
+    bodies, frames, joint_count, channels = joints.shape
+    motion = np.zeros(bodies)
+    mean = np.empty((joint_count, channels))
+    for b in range(bodies):
+        tracked = present[b].sum()
+        if tracked < 2:
+            continue
+        mean[:] = 0.0
+        for t in range(frames):
+            if present[b, t]:
+                mean += joints[b, t]
+        mean /= tracked
+        total = 0.0
+        for v in range(joint_count):
+            for c in range(channels):
+                square = 0.0
+                for t in range(frames):
+                    if present[b, t]:
+                        square += (joints[b, t, v, c] - mean[v, c]) ** 2
+                total += square / tracked
+        motion[b] = total
+    return motion
+
+
 def body_motion(joints: np.ndarray, present: np.ndarray) -> np.ndarray:
     """Sum over joints and coordinates of the variance over a body's tracked frames, (B,)."""
-    motion = np.zeros(joints.shape[0])
-    for b in range(joints.shape[0]):
-        frames = joints[b, present[b]]
-        if len(frames) > 1:
-            motion[b] = float(frames.var(axis=0).sum())
-    return motion
+    return _motion(np.ascontiguousarray(joints, dtype=np.float64), np.ascontiguousarray(present))
+
+
+@numba.njit(cache=True, nogil=True)
+def _noisy(joints, present, ratio):  # noqa: ANN001, ANN202 (compiled)
+    bodies, frames, joint_count, _ = joints.shape
+    fraction = np.zeros(bodies)
+    for b in range(bodies):
+        noisy = 0
+        tracked = 0
+        for t in range(frames):
+            if not present[b, t]:
+                continue
+            tracked += 1
+            frame = joints[b, t]
+            low_x = high_x = frame[0, 0]
+            low_y = high_y = frame[0, 1]
+            for v in range(1, joint_count):
+                low_x, high_x = min(low_x, frame[v, 0]), max(high_x, frame[v, 0])
+                low_y, high_y = min(low_y, frame[v, 1]), max(high_y, frame[v, 1])
+            noisy += (high_x - low_x) > ratio * (high_y - low_y)
+        fraction[b] = noisy / max(tracked, 1)
+    return fraction
 
 
 def noisy_frame_fraction(joints: np.ndarray, present: np.ndarray, ratio: float) -> np.ndarray:
     """Per body, the fraction of tracked frames whose x-spread exceeds `ratio` * y-spread, (B,)."""
-    spread = joints[..., :2].max(axis=2) - joints[..., :2].min(axis=2)  # (B, T, 2)
-    noisy = (spread[..., 0] > ratio * spread[..., 1]) & present
-    counts = np.maximum(present.sum(axis=1), 1)
-    return noisy.sum(axis=1) / counts
+    joints = np.ascontiguousarray(joints, dtype=np.float64)
+    return _noisy(joints, np.ascontiguousarray(present), float(ratio))
 
 
 def _keep_unless_empty(candidates: list[int], keep: np.ndarray) -> list[int]:

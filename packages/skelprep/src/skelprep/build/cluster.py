@@ -8,9 +8,11 @@ shared filesystem).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 
 import dask
 from dask.distributed import Client, LocalCluster
@@ -19,6 +21,10 @@ from distributed.comm import connect
 from skelprep.errors import SkelprepError
 
 CONNECT_TIMEOUT = 5
+
+#: Imported by every local worker as it starts (while the build discovers its files), so the
+#: first parse task does not pay for importing numpy, zarr, numba and the readers (about 1 s).
+WORKER_PRELOAD = ["skelprep.build.tasks"]
 
 #: glibc settings for the local workers. Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 so that
 #: long-lived workers hand memory back; a parse task allocates and frees arrays of a few MiB per
@@ -61,7 +67,27 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator[Client]:
             processes=True,
             dashboard_address=":0",  # its small HTTP server on a free port, never a clash
             silence_logs=logging.CRITICAL,  # task errors are reported by the build
+            preload=WORKER_PRELOAD,
         ) as cluster,
         Client(cluster) as client,
     ):
         yield client
+
+
+@contextmanager
+def client_in_background(scheduler: str | None, workers: int) -> Iterator[Callable[[], Client]]:
+    """`dask_client` started in a thread, so the caller's own work (discovery) overlaps the
+    workers' start-up; yields a function that waits for the client and returns it.
+
+    On exit the start is waited for (a cluster still starting is closed, never leaked) and the
+    client and its local cluster are shut down; a start-up error is raised by the function.
+    """
+    context = contextvars.copy_context()  # Client's context variable: set and reset in it
+    stack = ExitStack()
+    with ThreadPoolExecutor(1, thread_name_prefix="cluster") as pool:
+        started = pool.submit(context.run, stack.enter_context, dask_client(scheduler, workers))
+        try:
+            yield started.result
+        finally:
+            started.exception()  # wait for it, then close what was started
+            context.run(stack.close)

@@ -128,26 +128,27 @@ def _build(
     import zarr
 
     from skelprep.build import finalize, parse, semantic_phase
-    from skelprep.build.cluster import dask_client
+    from skelprep.build.cluster import client_in_background
     from skelprep.build.staging import test_kill_hook
     from skelprep.readers import get_dataset
     from skelprep.store import consolidate, write_splits
 
     params, raw = request.params, Path(request.raw)
     options = params.read_options()
-    state = _prepare(partial, params.content_key(), source["fingerprint"])
-    spec = get_dataset(params.dataset).resolve(raw)
-    discovery = spec.discover(raw, options)
-    if not discovery.refs:
-        raise SkelprepError(
-            f"raw directory {raw} holds no {params.dataset} sample files "
-            f"({len(discovery.skipped)} left out by discovery)"
-        )
-    refs = sorted(discovery.refs, key=lambda ref: ref.name)
-    chunks = [refs[i : i + params.chunk_size] for i in range(0, len(refs), params.chunk_size)]
     clock = PhaseClock(start)
-    clock.mark("discover")
-    with dask_client(request.scheduler, request.workers) as client:
+    with client_in_background(request.scheduler, request.workers) as started:
+        state = _prepare(partial, params.content_key(), source["fingerprint"])
+        spec = get_dataset(params.dataset).resolve(raw)
+        discovery = spec.discover(raw, options)
+        if not discovery.refs:
+            raise SkelprepError(
+                f"raw directory {raw} holds no {params.dataset} sample files "
+                f"({len(discovery.skipped)} left out by discovery)"
+            )
+        refs = sorted(discovery.refs, key=lambda ref: ref.name)
+        chunks = [refs[i : i + params.chunk_size] for i in range(0, len(refs), params.chunk_size)]
+        clock.mark("discover")
+        client = started()
         clock.mark("cluster")
         if state["phase"] == "parse":
             summaries = parse.parse_all(

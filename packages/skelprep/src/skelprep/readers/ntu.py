@@ -24,7 +24,7 @@ from skelprep.align import align_sequence
 from skelprep.bodies import select_bodies
 from skelprep.errors import RawFormatError
 from skelprep.layouts import NTU25
-from skelprep.readers.base import ReadOptions, Sample, SampleRef
+from skelprep.readers.base import FLOAT32_MAX, ReadOptions, Sample, SampleRef
 from skelprep.readers.ntu_walk import (
     ENDS_EARLY,
     NOT_COUNT,
@@ -35,10 +35,12 @@ from skelprep.readers.ntu_walk import (
     WHAT_JOINT_COUNT,
     WHAT_JOINT_LINES,
     WRONG_JOINTS,
+    Tracks,
     Walk,
+    gather_tracks,
     walk_structure,
 )
-from skelprep.readers.scan import Scanned, resolve_flagged, scan_numbers
+from skelprep.readers.scan import FLAGGED, Scanned, resolve_flagged, scan_numbers
 from skelprep.readers.text import read_text_bytes
 
 NTU_JOINTS = 25
@@ -120,9 +122,13 @@ def _structure_error(scanned: Scanned, walk: Walk) -> RawFormatError:
     return RawFormatError(scanned.path, "unexpected content after the last frame", walk.line + 1)
 
 
-def parse_ntu_skeleton(path: str | Path) -> NtuSkeletonFile:
-    """Parse a `.skeleton` file strictly; RawFormatError naming file, line and what was expected."""
-    path = Path(path)
+def _walked(path: Path) -> tuple[Scanned, Walk, Tracks]:
+    """Scan, walk and gather a `.skeleton` file; RawFormatError at the first problem.
+
+    The compiled passes handle a well-formed file alone; when the gather meets a problem (or a
+    token only Python's float converts), `_checked_fields` names it, or converts those tokens
+    in place and the gather runs again.
+    """
     data = read_text_bytes(path)
     scanned = scan_numbers(path, data)
     nonblank = np.flatnonzero(scanned.line_count)
@@ -133,39 +139,54 @@ def parse_ntu_skeleton(path: str | Path) -> NtuSkeletonFile:
     walk = walk_structure(buf, scanned.line_start, scanned.line_int, end, NTU_JOINTS)
     if walk.status != OK:
         raise _structure_error(scanned, walk)
-    info = _fields(scanned, walk.info_at, BODY_INFO_FIELDS, f"{BODY_INFO_FIELDS} body-info numbers")
-    joint_lines = walk.joints_at[:, None] + np.arange(NTU_JOINTS)
-    values = _fields(scanned, joint_lines, JOINT_FIELDS, JOINT_LINE)
-    states = values[..., 11]
-    valid = np.isin(states, TRACKING_STATES)
-    if not valid.all():
-        bad = int(joint_lines.reshape(-1)[np.flatnonzero(~valid.reshape(-1))[0]])
-        raise RawFormatError(path, f"trackingState must be one of {TRACKING_STATES}", bad + 1)
-    spans = zip(walk.id_start.tolist(), walk.id_stop.tolist(), strict=True)
-    ids = [data[a:b].decode() for a, b in spans]
+    widths = (BODY_INFO_FIELDS, JOINT_FIELDS)
+    tracks = gather_tracks(scanned, walk, NTU_JOINTS, widths, FLOAT32_MAX)
+    if tracks is None:
+        _checked_fields(scanned, walk)
+        tracks = gather_tracks(scanned, walk, NTU_JOINTS, widths, FLOAT32_MAX)
     if walk.twice >= 0:
-        body_id = ids[walk.body_of[walk.twice]]
+        body_id = _body_ids(scanned, walk)[walk.body_of[walk.twice]]
         line = int(walk.info_at[walk.twice]) + 1
         raise RawFormatError(path, f"body {body_id} appears twice in one frame", line)
-    bodies = [
-        NtuBody(
-            body_id=body_id,
-            frame_index=walk.frame_of[rows],
-            xyz=values[rows, :, :3],
-            tracking=values[rows, :, 11].astype(np.int8),
-            info=info[rows],
+    return scanned, walk, tracks
+
+
+def _checked_fields(scanned: Scanned, walk: Walk) -> None:
+    """Raise the RawFormatError of the first bad body-info or joint field (counts, numbers,
+    tracking states); if there is none, store the Python-converted flagged values in place."""
+    info_lines = walk.info_at
+    _fields(scanned, info_lines, BODY_INFO_FIELDS, f"{BODY_INFO_FIELDS} body-info numbers")
+    joint_lines = walk.joints_at[:, None] + np.arange(NTU_JOINTS)
+    values = _fields(scanned, joint_lines, JOINT_FIELDS, JOINT_LINE)
+    valid = np.isin(values[..., 11], TRACKING_STATES)
+    if not valid.all():
+        bad = int(joint_lines.reshape(-1)[np.flatnonzero(~valid.reshape(-1))[0]])
+        raise RawFormatError(
+            scanned.path, f"trackingState must be one of {TRACKING_STATES}", bad + 1
         )
-        for body_id, rows in zip(ids, _rows_of_each(walk.body_of, len(ids)), strict=True)
-    ]
+    for lines, width in ((info_lines, BODY_INFO_FIELDS), (joint_lines, JOINT_FIELDS)):
+        tokens = scanned.line_first[lines][..., None] + np.arange(width)
+        scanned.values[tokens] = resolve_flagged(scanned, tokens, "")
+        scanned.kind[tokens] = np.where(scanned.kind[tokens] == FLAGGED, 0, scanned.kind[tokens])
+
+
+def _body_ids(scanned: Scanned, walk: Walk) -> list[str]:
+    """The body ids as text, in order of first appearance."""
+    spans = zip(walk.id_start.tolist(), walk.id_stop.tolist(), strict=True)
+    return [scanned.data[a:b].decode() for a, b in spans]
+
+
+def parse_ntu_skeleton(path: str | Path) -> NtuSkeletonFile:
+    """Parse a `.skeleton` file strictly; RawFormatError naming file, line and what was expected."""
+    scanned, walk, tracks = _walked(Path(path))
+    info = _fields(scanned, walk.info_at, BODY_INFO_FIELDS, "")
+    bodies = []
+    for b, body_id in enumerate(_body_ids(scanned, walk)):
+        rows = np.flatnonzero(walk.body_of == b)
+        frames = walk.frame_of[rows]
+        xyz, tracking = tracks.xyz[b, frames], tracks.tracking[b, frames]
+        bodies.append(NtuBody(body_id, frames, xyz, tracking, info[rows]))
     return NtuSkeletonFile(walk.num_frames, bodies, walk.per_frame)
-
-
-def _rows_of_each(body_of: np.ndarray, bodies: int) -> list[np.ndarray]:
-    """Body-frame rows of each body, in frame order (a stable sort by body index)."""
-    if bodies == 0:
-        return []
-    order = np.argsort(body_of, kind="stable")
-    return np.split(order, np.cumsum(np.bincount(body_of, minlength=bodies))[:-1])
 
 
 def body_tracks(parsed: NtuSkeletonFile) -> tuple[np.ndarray, np.ndarray]:
@@ -189,10 +210,10 @@ def read_ntu(ref: SampleRef, options: ReadOptions, num_actions: int = 120) -> Sa
         raise RawFormatError(
             ref.path, f"action A{ids['action']:03d} outside A001-A{num_actions:03d}"
         )
-    parsed = parse_ntu_skeleton(ref.path)
-    if not parsed.bodies:
+    _, _, tracks = _walked(Path(ref.path))
+    if not len(tracks.present):
         raise RawFormatError(ref.path, "no body in any frame")
-    joints, present = body_tracks(parsed)
+    joints, present = tracks.xyz, tracks.present
     chosen = select_bodies(
         joints,
         present,

@@ -17,6 +17,8 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+from skelprep.readers.scan import Scanned
+
 # what the walk expected where it stopped
 WHAT_FRAME_COUNT, WHAT_BODY_COUNT, WHAT_BODY_INFO, WHAT_JOINT_COUNT, WHAT_JOINT_LINES = range(5)
 # how it stopped
@@ -148,3 +150,64 @@ def walk_structure(
 ) -> Walk:
     """Walk the first `end` lines of a scanned NTU file (`data` its bytes as uint8)."""
     return Walk(*_walk(data, line_start, line_int, end, joints))
+
+
+@numba.njit(cache=True, nogil=True)
+def _gather(line_first, line_count, values, kind, walk_arrays, shape, widths, limit):  # noqa: ANN001, ANN202, PLR0913 (compiled)
+    info_at, joints_at, frame_of, body_of = walk_arrays
+    bodies, frames, joints = shape
+    info_width, width = widths
+    xyz = np.zeros((bodies, frames, joints, 3))
+    state = np.zeros((bodies, frames, joints), np.int8)
+    present = np.zeros((bodies, frames), np.bool_)
+    for k in range(info_at.shape[0]):
+        line = info_at[k]
+        if line_count[line] != info_width:
+            return False, xyz, state, present
+        for token in range(line_first[line], line_first[line] + info_width):
+            if kind[token] == 2 or not abs(values[token]) <= limit:
+                return False, xyz, state, present
+        b, t = body_of[k], frame_of[k]
+        present[b, t] = True
+        for v in range(joints):
+            line = joints_at[k] + v
+            first = line_first[line]
+            if line_count[line] != width:
+                return False, xyz, state, present
+            for token in range(first, first + width):
+                if kind[token] == 2 or not abs(values[token]) <= limit:
+                    return False, xyz, state, present
+            tracking = values[first + width - 1]
+            if not (tracking == 0.0 or tracking == 1.0 or tracking == 2.0):
+                return False, xyz, state, present
+            state[b, t, v] = np.int8(tracking)
+            for c in range(3):
+                xyz[b, t, v, c] = values[first + c]
+    return True, xyz, state, present
+
+
+class Tracks(NamedTuple):
+    """The bodies of a walked file on its frame timeline."""
+
+    xyz: np.ndarray  # (bodies, frames, joints, 3) float64, zero where a body is absent
+    tracking: np.ndarray  # (bodies, frames, joints) int8 trackingState
+    present: np.ndarray  # (bodies, frames) bool
+
+
+def gather_tracks(
+    scanned: Scanned, walk: Walk, joints: int, widths: tuple[int, int], limit: float
+) -> Tracks | None:
+    """Every body's joints (x y z and the last field, the tracking state) on the timeline, in
+    one compiled pass; None when a body-info or joint line is not exactly `widths` plain finite
+    numbers (magnitude <= `limit`) or a state is not 0/1/2: the caller then names the problem."""
+    ok, *tracks = _gather(
+        scanned.line_first,
+        scanned.line_count,
+        scanned.values,
+        scanned.kind,
+        (walk.info_at, walk.joints_at, walk.frame_of, walk.body_of),
+        (len(walk.id_start), walk.num_frames, joints),
+        widths,
+        limit,
+    )
+    return Tracks(*tracks) if ok else None
