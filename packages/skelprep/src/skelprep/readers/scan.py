@@ -32,13 +32,25 @@ def _is_space(c: int) -> bool:
 
 
 @numba.njit(cache=True, nogil=True)
-def _scan(buf, pow10):  # noqa: ANN001, ANN202 (compiled)
+def _significant(buf, start, stop):  # noqa: ANN001, ANN202 (compiled)
+    """Digits of buf[start:stop] after the leading zeros (the point skipped)."""
+    count = 0
+    for k in range(start, stop):
+        c = buf[k]
+        if c == 46:
+            continue
+        if count > 0 or c != 48:
+            count += 1
+    return count
+
+
+@numba.njit(cache=True, nogil=True)
+def _scan(buf, pow10):  # noqa: ANN001, ANN202, PLR0912, PLR0915 (compiled)
     """Tokenize and convert; kind per token: 0 decimal, 1 plain integer, 2 flagged."""
     n = buf.shape[0]
     lines = 1
     for k in range(n):
-        if buf[k] == 10:
-            lines += 1
+        lines += buf[k] == 10
     line_first = np.zeros(lines, dtype=np.int64)
     line_count = np.zeros(lines, dtype=np.int64)
     line_start = np.zeros(lines, dtype=np.int64)
@@ -56,36 +68,37 @@ def _scan(buf, pow10):  # noqa: ANN001, ANN202 (compiled)
             line_start[line] = i + 1
             i += 1
             continue
-        if _is_space(c):
+        if c == 32 or _is_space(c):
             i += 1
             continue
         negative = c == 45
         signed = negative or c == 43
         if signed:
             i += 1
+        start = i
         mantissa = 0
-        digits = 0
-        frac = 0
-        point = False
-        any_digit = False
-        ok = True
         while i < n:
-            c = buf[i]
-            if 48 <= c <= 57:
-                any_digit = True
-                if point:
-                    frac += 1
-                if mantissa > 0 or c != 48:
-                    digits += 1
-                if digits <= _MAX_DIGITS:
-                    mantissa = mantissa * 10 + (c - 48)
-                else:
-                    ok = False
-            elif c == 46 and not point:
-                point = True
-            else:
+            d = np.int64(buf[i]) - 48
+            if d < 0 or d > 9:
                 break
+            mantissa = mantissa * 10 + d
             i += 1
+        digits = i - start
+        point = i < n and buf[i] == 46
+        frac = 0
+        if point:
+            i += 1
+            fraction = i
+            while i < n:
+                d = np.int64(buf[i]) - 48
+                if d < 0 or d > 9:
+                    break
+                mantissa = mantissa * 10 + d
+                i += 1
+            frac = i - fraction
+            digits += frac
+        any_digit = digits > 0
+        ok = digits <= _MAX_DIGITS or _significant(buf, start, i) <= _MAX_DIGITS
         exponent = 0
         has_exponent = False
         if i < n and (buf[i] == 101 or buf[i] == 69) and any_digit:
