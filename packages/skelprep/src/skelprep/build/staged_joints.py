@@ -46,7 +46,9 @@ def stage_joints(target: Path, joints: np.ndarray, chunk_size: int) -> None:
     temp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
     shutil.rmtree(temp, ignore_errors=True)
     spec = joints_spec(len(joints), joints.shape[1:], chunk_size)
-    array = zarr.create_array(str(temp), zarr_format=3, **spec)
+    # write_empty_chunks: skip zarr's scan of every chunk for "all fill value" (a staged chunk
+    # holds samples): 35 -> 19 ms per 64-sample chunk, of which the encoding itself is 16 ms
+    array = zarr.create_array(str(temp), zarr_format=3, config={"write_empty_chunks": True}, **spec)
     if len(joints):
         array[:] = joints
     shutil.rmtree(target, ignore_errors=True)
@@ -77,7 +79,7 @@ def place_chunk(partial: Path, sources: list[tuple[int, int, int]], first_row: i
     if whole and same:
         index = (first_row // store.chunks[0],) + (0,) * (store.ndim - 1)
         encoded = _staged_path(partial, k) / staged.metadata.encode_chunk_key((0,) * staged.ndim)
-        if encoded.is_file():  # absent when the chunk is all fill value (zarr skips it)
+        if encoded.is_file():  # absent when the staged chunk holds no sample
             _link(encoded, Path(partial) / "joints" / store.metadata.encode_chunk_key(index))
         return rows
     parts = [_staged(partial, j)[lo:hi] for j, lo, hi in sources]

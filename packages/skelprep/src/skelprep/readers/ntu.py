@@ -7,9 +7,10 @@ numbers (x y z depthX depthY colorX colorY orientationW orientationX orientation
 trackingState). Nothing but blank lines may follow the last frame.
 
 Speed: the file's bytes are tokenized and converted in one compiled pass (readers.scan), the
-frame/body structure is walked and bodies grouped by id in a second compiled pass
-(readers.ntu_walk), and the joint values are gathered with one fancy index; no Python-level
-work is done per frame, body or joint line.
+frame/body structure is walked and bodies grouped by id in a second (readers.ntu_walk), and a
+third gathers every body's joints onto the file's timeline while checking each field; no
+Python-level work is done per frame, body or joint line. Only when that check fails does the
+Python path (`_checked_fields`) run, to name the file, line and field of the problem.
 """
 
 from __future__ import annotations

@@ -8,6 +8,11 @@ structural problem with a code, the 0-based line and what was expected there; `n
 that into the error message. A body id seen twice in one frame does not stop the walk: it is
 recorded (`twice`) and reported by `ntu.py` after the field checks, as before. The body id is kept as text: NTU ids such as 72057594037931101
 exceed float64's exact integers.
+
+`gather_tracks` then places every body-frame's joints (x y z and tracking state) on the
+file's timeline in one more compiled pass, checking that each body-info and joint line holds
+the expected number of plain finite numbers; it only says whether they all do, and `ntu.py`
+names the first bad field when one does not.
 """
 
 from __future__ import annotations

@@ -52,14 +52,21 @@ SEMANTIC_DTYPE = np.dtype("float32")
 SEMANTIC_ATTRS = ("rule", "params", "dtw", "samples_used", "edges", "sparsity")
 
 
+#: Blosc's block size for `joints`. Left at 0, Blosc picks small blocks at level 1 and zstd
+#: pays its set-up per block: on a 64-sample chunk of the build benchmark, 256 KiB blocks
+#: encode in 0.17 against 0.34 ms per sample and decode in 0.07 against 0.23 ms (one thread),
+#: ratio 5.38 against 5.36.
+JOINTS_BLOCKSIZE = 256 * 2**10
+
+
 def joints_codec() -> BloscCodec:
-    """The compressor of `joints`: Blosc zstd level 1 with byte shuffle.
+    """The compressor of `joints`: Blosc zstd level 1 with byte shuffle, 256 KiB blocks.
 
     Level 1 because it writes twice as fast as level 3 (289 against 153 MiB/s on one core)
     at the same ratio (5.4 against 5.3 on a chunk of the benchmark's NTU samples, mostly the
     zero padding): compression was half of a parse task's time.
     """
-    return BloscCodec(cname="zstd", clevel=1, shuffle="shuffle")
+    return BloscCodec(cname="zstd", clevel=1, shuffle="shuffle", blocksize=JOINTS_BLOCKSIZE)
 
 
 __all__ = ["SCHEMA"]
