@@ -149,6 +149,14 @@ def test_malformed_files_are_skipped_and_listed(built: tuple[Path, Path], tmp_pa
     assert "24" in skipped[files[10].name]["reason"]
     assert zarr.open_group(str(store), mode="r")["frames"].shape == (20,)
     validate_store(store)
+    # rows after a skipped sample no longer line up with the staged chunks: those store chunks
+    # are decoded and rewritten, the first is linked; every sample keeps its joints
+    group, whole = zarr.open_group(str(store), mode="r"), zarr.open_group(str(original), mode="r")
+    rows = {name: i for i, name in enumerate(whole["sample"][:].tolist())}
+    kept = [rows[name] for name in group["sample"][:].tolist()]
+    np.testing.assert_array_equal(
+        group["joints"][:], whole["joints"].get_orthogonal_selection((kept,))
+    )
 
 
 def test_strict_stops_and_keeps_everything(built: tuple[Path, Path], tmp_path: Path) -> None:

@@ -15,19 +15,27 @@ from pathlib import Path
 from skelprep.errors import SkelprepError
 
 
-def _files(root: Path) -> list[tuple[str, int, int]]:
+def _files(root: Path, prefix: str = "") -> list[tuple[str, int, int]]:
+    """(relative path, size, mtime_ns) of the files under `root`, as `os.walk` would list them
+    (a link to a folder is not followed), through `os.scandir`: no Path object per file."""
     found = []
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not d.endswith(".partial"))
-        for name in names:
-            if name.startswith("."):
-                continue
-            path = Path(folder, name)
-            try:
-                stat = path.stat()
-            except OSError as exc:  # a dangling link, a file removed while scanning, ...
-                raise SkelprepError(f"raw file {path} cannot be read: {exc.strerror}") from None
-            found.append((path.relative_to(root).as_posix(), stat.st_size, stat.st_mtime_ns))
+    try:
+        entries = list(os.scandir(root))
+    except OSError as exc:
+        raise SkelprepError(f"raw folder {root} cannot be read: {exc.strerror}") from None
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        rel = prefix + entry.name
+        if entry.is_dir():
+            if not entry.is_symlink() and not entry.name.endswith(".partial"):
+                found += _files(Path(entry.path), rel + "/")
+            continue
+        try:
+            stat = entry.stat()
+        except OSError as exc:  # a dangling link, a file removed while scanning, ...
+            raise SkelprepError(f"raw file {entry.path} cannot be read: {exc.strerror}") from None
+        found.append((rel, stat.st_size, stat.st_mtime_ns))
     return sorted(found)
 
 

@@ -15,7 +15,7 @@ import zarr
 from dask.distributed import Client, as_completed
 from tqdm import tqdm
 
-from skelprep.build.staged_joints import place_chunk
+from skelprep.build.staged_joints import link_whole_chunks, place_chunk
 from skelprep.build.staging import chunk_path, test_kill_hook
 from skelprep.build.tasks import load_parsed, parse_chunk, parsed_summary
 from skelprep.errors import SkelprepError
@@ -103,9 +103,9 @@ def compact(
     """Write the staged chunks into the per-sample arrays of the partial store, in chunk order
     (= sample-name order); returns N. Safe to repeat: the arrays are recreated.
 
-    The small per-sample arrays are concatenated here; `joints` is placed one store chunk per
-    Dask task (`staged_joints.place_chunk`: a hard link of the encoded chunk where the rows
-    line up, else a decode and rewrite).
+    The small per-sample arrays are concatenated here; each store chunk of `joints` is a hard
+    link to its staged chunk where the rows line up (`staged_joints.link_whole_chunks`), else
+    one Dask task decodes and rewrites it (`place_chunk`).
     """
     group = zarr.open_group(str(partial), mode="a", use_consolidated=False)
     counts = [s["count"] for s in summaries]
@@ -122,11 +122,14 @@ def compact(
             raise SkelprepError(f"{partial}: staged {key} holds {len(values)} rows, expected {num}")
         group[key][:] = values
     plan = chunk_sources(counts, chunk_size)
+    left = link_whole_chunks(partial, plan)
     futures = [
-        client.submit(place_chunk, partial, sources, c * chunk_size, pure=False)
-        for c, sources in enumerate(plan)
+        client.submit(place_chunk, partial, plan[c], c * chunk_size, pure=False) for c in left
     ]
-    with tqdm(total=num, unit="sample", desc="compact", disable=not progress) as bar:
+    linked = num - sum(stop - start for c in left for _, start, stop in plan[c])
+    with tqdm(
+        total=num, initial=linked, unit="sample", desc="compact", disable=not progress
+    ) as bar:
         for future in as_completed(futures):
             bar.update(future.result())
     return num

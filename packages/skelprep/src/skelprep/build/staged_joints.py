@@ -4,13 +4,14 @@ A parse task writes its samples' joints as a small Zarr array beside its `.npz` 
 chunk shape and codec as the store's `joints`), so compression runs once, in the parallel
 parse tasks. Compaction then places each store chunk: when a staged array covers exactly one
 store chunk (no sample skipped before it shifted the rows) its encoded chunk file is
-hard-linked into the store, bytes unchanged; otherwise the rows are decoded from the staged
-arrays and written. Linking, not moving, keeps the staged chunk intact, so an interrupted
+hard-linked into the store, bytes unchanged, by the orchestrating process; otherwise a Dask
+task decodes the rows from the staged arrays and writes them. Linking, not moving, keeps the staged chunk intact, so an interrupted
 compaction can simply run again.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -64,24 +65,46 @@ def _link(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
+def _rows(array: Path) -> int:
+    return json.loads((array / "zarr.json").read_text())["shape"][0]
+
+
+def _layout(array: Path) -> dict:
+    """An array's metadata but its shape: what must match for a chunk file to be reused."""
+    meta = json.loads((array / "zarr.json").read_text())
+    meta.pop("shape")
+    return meta
+
+
+def link_whole_chunks(partial: Path, plan: list[list[tuple[int, int, int]]]) -> list[int]:
+    """Hard-link into the partial store's `joints` every chunk that one staged chunk fills
+    exactly, with the same layout (chunking, codecs, fill value); returns the store chunks left
+    for `place_chunk`. Runs in the orchestrating process: a link costs no compute."""
+    joints = Path(partial) / "joints"
+    store = zarr.open_array(str(joints), mode="r")
+    layout = _layout(joints)
+    left = []
+    for c, sources in enumerate(plan):
+        k, start, stop = sources[0]
+        staged = _staged_path(partial, k)
+        whole = len(sources) == 1 and start == 0 and stop == _rows(staged)  # all of one chunk
+        if not (whole and _layout(staged) == layout):
+            left.append(c)
+            continue
+        index = (c,) + (0,) * (store.ndim - 1)
+        key = store.metadata.encode_chunk_key
+        encoded = staged / key((0,) * store.ndim)
+        if encoded.is_file():  # absent when the staged chunk holds no sample
+            _link(encoded, joints / key(index))
+    return left
+
+
 def place_chunk(partial: Path, sources: list[tuple[int, int, int]], first_row: int) -> int:
     """Fill rows `first_row...` (one whole store chunk) of the partial store's `joints` from
-    the (staged chunk, start, stop) slices `sources`; returns the number of rows."""
+    the (staged chunk, start, stop) slices `sources`, decoded and encoded again (the chunks
+    `link_whole_chunks` could not link); returns the number of rows."""
     store = zarr.open_array(str(Path(partial) / "joints"), mode="r+")
-    (k, start, stop), rows = sources[0], sum(stop - start for _, start, stop in sources)
-    staged = _staged(partial, k)
-    whole = len(sources) == 1 and start == 0 and stop == staged.shape[0]
-    same = (staged.chunks, staged.metadata.codecs, staged.metadata.fill_value) == (
-        store.chunks,
-        store.metadata.codecs,
-        store.metadata.fill_value,
-    )
-    if whole and same:
-        index = (first_row // store.chunks[0],) + (0,) * (store.ndim - 1)
-        encoded = _staged_path(partial, k) / staged.metadata.encode_chunk_key((0,) * staged.ndim)
-        if encoded.is_file():  # absent when the staged chunk holds no sample
-            _link(encoded, Path(partial) / "joints" / store.metadata.encode_chunk_key(index))
-        return rows
+    rows = sum(stop - start for _, start, stop in sources)
     parts = [_staged(partial, j)[lo:hi] for j, lo, hi in sources]
     store[first_row : first_row + rows] = np.concatenate(parts)
     return rows
