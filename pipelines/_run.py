@@ -4,6 +4,7 @@ and evaluate one run the way a user would."""
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -15,19 +16,28 @@ DEMO_RAW, DEMO_STORE = "data/raw/demo", "data/demo.zarr"
 BIN = Path(sys.executable).parent
 
 
-def step(title: str, *argv: str) -> float:
-    """Run one console command (from this venv's bin), echoing it; stop the pipeline if it fails."""
+def step(title: str, *argv: str, env: dict[str, str] | None = None) -> float:
+    """Run one console command (from this venv's bin), echoing it; stop the pipeline if it fails.
+
+    `env` adds environment variables (shown before the command)."""
     cmd = [str(BIN / argv[0]), *argv[1:]]
-    print(f"\n== {title}\n$ {shlex.join(argv)}", flush=True)
+    shown = "".join(f"{key}={value} " for key, value in (env or {}).items())
+    print(f"\n== {title}\n$ {shown}{shlex.join(argv)}", flush=True)
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=REPO)
+    proc = subprocess.run(cmd, cwd=REPO, env={**os.environ, **(env or {})})
     if proc.returncode != 0:
         sys.exit(f"pipeline step failed ({proc.returncode}): {shlex.join(argv)}")
     return time.perf_counter() - start
 
 
 def train_and_evaluate(
-    run: str, store: str, config: str, model: str, seed: int, *extra: str
+    run: str,
+    store: str,
+    config: str,
+    model: str,
+    seed: int,
+    *extra: str,
+    env: dict[str, str] | None = None,
 ) -> dict:
     """`stgnode train` (resuming a finished or interrupted run) then `stgnode evaluate`.
 
@@ -38,8 +48,9 @@ def train_and_evaluate(
         f"train {model} (seed {seed})",
         *("stgnode", "train", "--store", store, "--config", config, "--model", model),
         *("--seed", str(seed), "--out", run, "--resume", "--quiet", *extra),
+        env=env,
     )
-    step(f"evaluate {model} (seed {seed})", "stgnode", "evaluate", run, "--store", store)
+    step(f"evaluate {model} (seed {seed})", "stgnode", "evaluate", run, "--store", store, env=env)
     metrics = json.loads((REPO / run / "eval" / "metrics.json").read_text())
     lines = (REPO / run / "metrics.jsonl").read_text().splitlines()
     epochs = [json.loads(line) for line in lines if line]
