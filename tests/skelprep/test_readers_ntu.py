@@ -10,6 +10,7 @@ import pytest
 from skelprep.errors import RawFormatError
 from skelprep.readers import ReadOptions, SampleRef, get_dataset, parse_ntu_skeleton
 from skelprep.readers.ntu import parse_sample_id
+from skelprep.readers.scan import FLAGGED, scan_numbers
 
 pytestmark = pytest.mark.realdata
 GARDIENS = "gardiens_plot_skeleton_NTU_RGB-D/S001C001P001R001A001.skeleton"
@@ -118,3 +119,29 @@ def test_discovery_honours_missing_list_and_dataset_range(realdata: Path, tmp_pa
 def test_discovery_of_an_empty_directory_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(RawFormatError, match="no NTU"):
         get_dataset("ntu60").discover(tmp_path, ReadOptions())
+
+
+def test_numbers_only_python_converts_give_the_same_sample(realdata: Path, tmp_path: Path) -> None:
+    """A coordinate of 26 significant digits is outside the compiled scanner's exact path: it is
+    converted by Python's float and the joints gathered again, to the same value."""
+    source = realdata / MMACTION
+    lines = source.read_text().splitlines(keepends=True)
+    fields = lines[4].split(" ")  # the first joint line of the first body
+    fields[0] = f"{float(fields[0]):.25f}"  # same float, 26 significant digits
+    lines[4] = " ".join(fields)
+    copy = tmp_path / source.name
+    copy.write_text("".join(lines))
+    scanned = scan_numbers(copy, copy.read_bytes())
+    assert scanned.kind[scanned.line_first[4]] == FLAGGED  # left to Python indeed
+    options = ReadOptions()
+    original = get_dataset("ntu60").read(_ref(source), options).joints
+    np.testing.assert_array_equal(get_dataset("ntu60").read(_ref(copy), options).joints, original)
+    first = parse_ntu_skeleton(copy).bodies[0].xyz[0, 0, 0]
+    assert first == float(fields[0]) == parse_ntu_skeleton(source).bodies[0].xyz[0, 0, 0]
+
+
+def test_the_build_workers_warm_up_file_is_a_valid_sample() -> None:
+    from skelprep.build.worker_setup import _tiny_ntu_text, warm_readers
+
+    warm_readers()  # raises if the text stopped being a readable NTU file
+    assert _tiny_ntu_text().count("\n") == 1 + 2 * (3 + 25)

@@ -16,6 +16,8 @@ def read_text_bytes(path: Path) -> bytes:
         data = path.read_bytes()
     except OSError as exc:
         raise RawFormatError(path, f"cannot read: {exc.strerror or exc}") from None
+    if data.isascii():  # the usual case, checked word by word: no decode needed
+        return data
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
