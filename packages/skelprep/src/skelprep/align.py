@@ -51,7 +51,7 @@ def fill_gaps(joints: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.n
     if not len(tracked):
         return joints[:, :0].copy(), present[:, :0].copy()
     span = slice(tracked[0], tracked[-1] + 1)
-    joints = np.ascontiguousarray(joints[:, span], dtype=np.float64).copy()
+    joints = np.array(joints[:, span], dtype=np.float64, order="C")  # a copy: filled in place
     present = present[:, span].copy()
     _fill(joints, present)
     return joints, present

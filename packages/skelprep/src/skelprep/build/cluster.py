@@ -27,19 +27,19 @@ CONNECT_TIMEOUT = 5
 #: loading the compiled kernels (0.44 s): see `worker_setup`.
 WORKER_PRELOAD = ["skelprep.build.worker_setup"]
 
-#: How local workers are started. A spawned worker ends with a full interpreter shutdown that
-#: the build waits for (about 1 s for two workers); one forked from the fork server ends at
-#: once (0.07 s). The fork server is a fresh single-threaded process (unlike `fork`, no lock
-#: of this process's threads is inherited) started with the environment above, so the malloc
-#: settings hold in the workers it forks.
-WORKER_START = "forkserver"
-
 #: glibc settings for the local workers. Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 so that
 #: long-lived workers hand memory back; a parse task allocates and frees arrays of a few MiB per
 #: file, and with that setting (and the default mmap threshold) each one comes back as fresh
 #: pages to fault in: a parse task ran 0.44 s against 0.27 s with both thresholds at 256 MiB
 #: (median of 19 tasks of 64 NTU files, one worker). A build worker lives for one build.
 WORKER_MALLOC = {"MALLOC_TRIM_THRESHOLD_": 256 * 2**20, "MALLOC_MMAP_THRESHOLD_": 256 * 2**20}
+
+#: How local workers are started. A spawned worker ends with a full interpreter shutdown that
+#: the build waits for (about 1 s for two workers); one forked from the fork server ends at
+#: once (0.07 s). The fork server is a fresh single-threaded process (unlike `fork`, no lock
+#: of this process's threads is inherited), exec'd with WORKER_MALLOC in its environment, so
+#: the malloc settings hold in the workers it forks (checked in /proc/<pid>/environ).
+WORKER_START = "forkserver"
 
 
 async def _probe(address: str) -> None:
