@@ -30,7 +30,8 @@ import torch
 from _run import REPO, step, train_and_evaluate, write_table
 
 from stgnode.fuse import load_scores
-from stgnode.metrics import topk_accuracy
+from stgnode.metrics import summarize
+from stgnode.plots import save_confusion_png
 
 DEFAULT_RAW = REPO.parent / "shared" / "realdata" / "skyleBrains_covMSRAction3D"
 STORE, RUNS, CONFIG = "data/msr3d.zarr", "runs/msr3d", "msr3d-xsub"
@@ -65,12 +66,17 @@ def build_store(raw: str) -> None:
 
 
 def fused(model: str, seed: int, streams: list[str]) -> dict:
-    """`stgnode fuse` of one model and seed's stream runs; its top-1/top-5 from the fused scores."""
-    out = f"{RUNS}/{model}-fused-seed{seed}.npz"
+    """`stgnode fuse` of one model and seed's stream runs: its figures from the fused scores,
+    and their confusion matrix as `<RUNS>/<model>-fused-seed<seed>.png`."""
+    out = f"{RUNS}/{model}-fused-seed{seed}"
     runs = [f"{RUNS}/{model}-{stream}-seed{seed}" for stream in streams]
-    step(f"fuse {model} seed {seed}: {' + '.join(streams)}", "stgnode", "fuse", *runs, "--out", out)
-    scores = load_scores(REPO / out)
-    return {k: topk_accuracy(scores.logits, scores.label, n) for k, n in (("top1", 1), ("top5", 5))}
+    step(f"fuse {model} seed {seed}: {' + '.join(streams)}", "stgnode", "fuse", *runs,
+         "--out", f"{out}.npz")  # fmt: skip
+    scores = load_scores(REPO / f"{out}.npz")
+    figures = summarize(scores.logits, scores.label)
+    title = f"{model} fused ({len(streams)} streams) on xsub: top-1 {figures['top1']:.1%}"
+    save_confusion_png(figures["confusion"], scores.classes, REPO / f"{out}.png", title)
+    return figures
 
 
 def summary(name: str, values: list[float]) -> str:
@@ -106,7 +112,7 @@ def table(
     for (model, seed), m in fusions.items():
         lines.append(
             f"| {model} | fused (sum of logits) | {seed} | - | **{m['top1']:.1%}** "
-            f"| {m['top5']:.1%} | - | - |"
+            f"| {m['top5']:.1%} | {m['mean_class_accuracy']:.1%} | - |"
         )
     lines.append("")
     for stream in dict.fromkeys(stream for _, stream, _ in rows):
