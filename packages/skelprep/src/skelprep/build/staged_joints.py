@@ -5,8 +5,8 @@ chunk shape and codec as the store's `joints`), so compression runs once, in the
 parse tasks. Compaction then places each store chunk: when a staged array covers exactly one
 store chunk (no sample skipped before it shifted the rows) its encoded chunk file is
 hard-linked into the store, bytes unchanged, by the orchestrating process; otherwise a Dask
-task decodes the rows from the staged arrays and writes them. Linking, not moving, keeps the staged chunk intact, so an interrupted
-compaction can simply run again.
+task decodes the rows from the staged arrays and writes them. Linking, not moving, keeps the
+staged chunk intact, so an interrupted compaction can simply run again.
 """
 
 from __future__ import annotations
@@ -69,16 +69,18 @@ def _rows(array: Path) -> int:
     return json.loads((array / "zarr.json").read_text())["shape"][0]
 
 
+#: The metadata that must match for an encoded chunk file to be reused in another array.
+LAYOUT_KEYS = ("data_type", "chunk_grid", "chunk_key_encoding", "codecs", "fill_value")
+
+
 def _layout(array: Path) -> dict:
-    """An array's metadata but its shape: what must match for a chunk file to be reused."""
     meta = json.loads((array / "zarr.json").read_text())
-    meta.pop("shape")
-    return meta
+    return {key: meta.get(key) for key in LAYOUT_KEYS}
 
 
 def link_whole_chunks(partial: Path, plan: list[list[tuple[int, int, int]]]) -> list[int]:
     """Hard-link into the partial store's `joints` every chunk that one staged chunk fills
-    exactly, with the same layout (chunking, codecs, fill value); returns the store chunks left
+    exactly, with the same layout (`LAYOUT_KEYS`); returns the store chunks left
     for `place_chunk`. Runs in the orchestrating process: a link costs no compute."""
     joints = Path(partial) / "joints"
     store = zarr.open_array(str(joints), mode="r")

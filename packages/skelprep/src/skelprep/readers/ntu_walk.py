@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from skelprep.readers.scan import Scanned
+from skelprep.readers.scan import FLAGGED, Scanned
 
 # what the walk expected where it stopped
 WHAT_FRAME_COUNT, WHAT_BODY_COUNT, WHAT_BODY_INFO, WHAT_JOINT_COUNT, WHAT_JOINT_LINES = range(5)
@@ -159,6 +159,7 @@ def walk_structure(
 
 @numba.njit(cache=True, nogil=True)
 def _gather(line_first, line_count, values, kind, walk_arrays, shape, widths, limit):  # noqa: ANN001, ANN202, PLR0913 (compiled)
+    """(ok, xyz, state, present): see `gather_tracks`; ok is False at the first bad field."""
     info_at, joints_at, frame_of, body_of = walk_arrays
     bodies, frames, joints = shape
     info_width, width = widths
@@ -170,7 +171,7 @@ def _gather(line_first, line_count, values, kind, walk_arrays, shape, widths, li
         if line_count[line] != info_width:
             return False, xyz, state, present
         for token in range(line_first[line], line_first[line] + info_width):
-            if kind[token] == 2 or not abs(values[token]) <= limit:
+            if kind[token] == FLAGGED or not abs(values[token]) <= limit:
                 return False, xyz, state, present
         b, t = body_of[k], frame_of[k]
         present[b, t] = True
@@ -180,7 +181,7 @@ def _gather(line_first, line_count, values, kind, walk_arrays, shape, widths, li
             if line_count[line] != width:
                 return False, xyz, state, present
             for token in range(first, first + width):
-                if kind[token] == 2 or not abs(values[token]) <= limit:
+                if kind[token] == FLAGGED or not abs(values[token]) <= limit:
                     return False, xyz, state, present
             tracking = values[first + width - 1]
             if not (tracking == 0.0 or tracking == 1.0 or tracking == 2.0):
