@@ -142,7 +142,11 @@ def main() -> None:
 
     with ThreadPoolExecutor(args.jobs) as pool:
         futures = {run: pool.submit(one, *run) for run in runs}
-        rows = {run: future.result() for run, future in futures.items()}
+        try:
+            rows = {run: future.result() for run, future in futures.items()}
+        except BaseException:  # a failed step exits the pipeline: start no further run
+            pool.shutdown(cancel_futures=True)
+            raise
     fusions = {}
     if len(streams) > 1:
         for model, seed in dict.fromkeys((model, seed) for model, _, seed in runs):
