@@ -14,8 +14,9 @@ the set, the less the one-off start-up (imports, worker processes, about 2 s) we
    file order, padded to 300 frames, one (N, 3, 300, 25, 2) float32 `np.save`; one process;
 2. our reader (`spec.read`: parse, denoise, align, pad) in this process, same array and save:
    the single-core ratio, without Dask;
-3. `skelprep build --dtw-samples-per-class 1` into a deleted store: the whole CLI (start-up, Dask cluster,
-   parse, compaction, Zarr write) with DTW on only 10 samples per split: like for like;
+3. `skelprep build --dtw-samples-per-class 1` into a deleted store: the whole CLI (start-up,
+   Dask cluster, parse, compaction, Zarr write) with DTW on only 10 samples per split: like
+   for like;
 4. `skelprep build` into a deleted store: the same with DTW over every training sample;
 5. the same command again: the reuse path.
 Column "CPU s": this process's CPU time for rows 1-2; for the builds, the busy CPU time of the
