@@ -60,7 +60,7 @@ bench-loader: setup
 ablation: setup
     {{bin}}/python pipelines/ablation.py
 
-# MSR Action3D (real data) end to end: build, train stg-node and st-gcn, evaluate.
+# MSR Action3D (real data) end to end: build, train stg-node and st-gcn on 4 streams, evaluate, fuse.
 real-msr: setup
     {{bin}}/python pipelines/real_msr.py
 
