@@ -77,26 +77,19 @@ def _scan(buf, pow10):  # noqa: ANN001, ANN202, PLR0912, PLR0915 (compiled)
             i += 1
         start = i
         mantissa = 0
-        while i < n:
-            d = np.int64(buf[i]) - 48
-            if d < 0 or d > 9:
-                break
-            mantissa = mantissa * 10 + d
-            i += 1
-        digits = i - start
-        point = i < n and buf[i] == 46
         frac = 0
-        if point:
-            i += 1
-            fraction = i
-            while i < n:
-                d = np.int64(buf[i]) - 48
-                if d < 0 or d > 9:
-                    break
+        point = False
+        while i < n:  # digits with at most one decimal point among them
+            d = np.int64(buf[i]) - 48
+            if 0 <= d <= 9:
                 mantissa = mantissa * 10 + d
-                i += 1
-            frac = i - fraction
-            digits += frac
+                frac += point
+            elif d == -2 and not point:
+                point = True
+            else:
+                break
+            i += 1
+        digits = i - start - point
         any_digit = digits > 0
         ok = digits <= _MAX_DIGITS or _significant(buf, start, i) <= _MAX_DIGITS
         exponent = 0
