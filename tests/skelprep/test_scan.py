@@ -60,3 +60,20 @@ def test_ordinary_kinect_numbers_are_never_left_to_python() -> None:
     assert not (scanned.kind == FLAGGED).any()
     np.testing.assert_array_equal(scanned.values[0::3], [float(f"{v:.7f}") for v in values])
     np.testing.assert_array_equal(scanned.values[1::3], [float(f"{v:.6g}") for v in values])
+
+
+def test_digit_runs_of_every_length_anywhere_in_the_buffer() -> None:
+    """Word-at-a-time digit runs: every length 0-19, ending mid-word, on a word boundary or at
+    the very end of the buffer (the short-word path), after any offset."""
+    from skelprep.readers.digits import digit_run
+
+    for length in range(20):
+        digits = "".join(str((7 * k + length) % 10) for k in range(length))
+        for prefix in ("", "x", "xyz", "-0.1234 "):
+            for suffix in ("", " ", "e5 12345678", "\n"):
+                text = (prefix + digits + suffix).encode()
+                buf = np.frombuffer(text, dtype=np.uint8)
+                stop, count, mantissa = digit_run(buf, len(prefix), len(buf), 0)
+                assert (stop, count) == (len(prefix) + length, length), (prefix, digits, suffix)
+                if length <= 18:
+                    assert mantissa == int(digits or "0"), (prefix, digits, suffix)
