@@ -2,7 +2,7 @@
 
 Kinect reports up to 6 tracked "bodies" per frame; many are short-lived fragments or furniture
 seen as a person. The rules below follow the denoising most NTU code applies, with thresholds as
-named constants (the defaults of `ReadOptions`):
+named constants (skelprep.read_options, the defaults of `ReadOptions`):
 
 1. drop bodies tracked in fewer than `MIN_BODY_FRAMES` frames (too short to be an actor),
 2. drop bodies that are wider than tall: a frame is noisy when the x-spread of its joints exceeds
@@ -23,14 +23,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-MIN_BODY_FRAMES = 11
-"""A body needs at least this many tracked frames (bodies seen in <= 10 frames are noise)."""
-
-SPREAD_RATIO = 0.8
-"""A frame is noisy when x-spread > SPREAD_RATIO * y-spread of the body's joints."""
-
-NOISY_FRAME_FRACTION = 0.69754
-"""A body is dropped when more than this fraction of its tracked frames is noisy."""
+from skelprep.read_options import MIN_BODY_FRAMES, NOISY_FRAME_FRACTION, SPREAD_RATIO
 
 
 @dataclass(frozen=True)

@@ -18,28 +18,15 @@ import dask
 from dask.distributed import Client, LocalCluster
 from distributed.comm import connect
 
+from skelprep.build.worker_start import WORKER_ENVIRON, WORKER_START, start_fork_server
 from skelprep.errors import SkelprepError
 
 CONNECT_TIMEOUT = 5
 
-#: Run by every local worker as it starts (while the build discovers its files), so the first
-#: parse task does not pay for importing numpy, zarr, numba and the readers (about 1 s) nor for
-#: loading the compiled kernels (0.44 s): see `worker_setup`.
+#: Imported by every local worker as it starts, which loads the readers' compiled kernels: a
+#: no-op in a worker forked from a fork server that preloaded it (worker_start), the set-up
+#: itself when the LocalCluster started the server.
 WORKER_PRELOAD = ["skelprep.build.worker_setup"]
-
-#: glibc settings for the local workers. Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 so that
-#: long-lived workers hand memory back; a parse task allocates and frees arrays of a few MiB per
-#: file, and with that setting (and the default mmap threshold) each one comes back as fresh
-#: pages to fault in: a parse task ran 0.44 s against 0.27 s with both thresholds at 256 MiB
-#: (median of 19 tasks of 64 NTU files, one worker). A build worker lives for one build.
-WORKER_MALLOC = {"MALLOC_TRIM_THRESHOLD_": 256 * 2**20, "MALLOC_MMAP_THRESHOLD_": 256 * 2**20}
-
-#: How local workers are started. A spawned worker ends with a full interpreter shutdown that
-#: the build waits for (about 1 s for two workers); one forked from the fork server ends at
-#: once (0.07 s). The fork server is a fresh single-threaded process (unlike `fork`, no lock
-#: of this process's threads is inherited), exec'd with WORKER_MALLOC in its environment, so
-#: the malloc settings hold in the workers it forks (checked in /proc/<pid>/environ).
-WORKER_START = "forkserver"
 
 
 async def _probe(address: str) -> None:
@@ -66,11 +53,12 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator[Client]:
         return
     if workers < 1:
         raise SkelprepError(f"--workers must be >= 1, got {workers}")
-    environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **WORKER_MALLOC}
+    environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **WORKER_ENVIRON}
     settings = {
         "distributed.nanny.pre-spawn-environ": environ,
         "distributed.worker.multiprocessing-method": WORKER_START,
     }
+    start_fork_server()  # a no-op when `skelprep build` started it already
     with (
         dask.config.set(settings),
         LocalCluster(

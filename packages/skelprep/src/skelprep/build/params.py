@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from skelprep import semantic
-from skelprep.readers.base import ReadOptions
+from skelprep.read_options import ReadOptions
 
 SEMANTIC_PREFIX = "semantic."
 POLICY_KEYS = frozenset({"strict"})

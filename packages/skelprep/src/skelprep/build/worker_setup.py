@@ -1,9 +1,10 @@
-"""Set-up of each local build worker as it starts (Dask's `preload`): import the readers and
-run the NTU reader once on a tiny file, so the first parse task does not pay for loading the
+"""Set-up of the local build workers, done when this module is imported: import the readers
+and run the NTU reader once on a tiny file, so the first parse task does not pay for loading the
 compiled kernels from Numba's cache (0.44 s per process, against 2 ms for a later file).
 
-The cluster starts while the build discovers its files (`cluster.client_in_background`), so
-this work overlaps discovery instead of delaying the first chunk.
+The fork server imports it once, before it forks any worker (worker_start.PRELOAD), while the
+build imports and discovers its files; each worker also lists it as Dask's `preload`, a no-op
+there unless the server was started without it.
 """
 
 from __future__ import annotations
@@ -37,6 +38,4 @@ def warm_readers() -> None:
         read_ntu(SampleRef(path.stem, path), ReadOptions())
 
 
-def dask_setup(worker: object) -> None:
-    """Dask's preload hook, run once in each worker process before it takes tasks."""
-    warm_readers()
+warm_readers()

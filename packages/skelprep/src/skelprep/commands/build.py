@@ -9,14 +9,18 @@ from __future__ import annotations
 import os
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from skelprep.build import Action, BuildParams, BuildRequest, BuildResult, build_store
-from skelprep.build.decide import describe
-from skelprep.errors import SkelprepError
+from skelprep.build.params import BuildParams
+from skelprep.build.worker_start import start_fork_server
+
+if TYPE_CHECKING:
+    from skelprep.build import BuildResult
 
 DEFAULTS = BuildParams(dataset="")
+STORE_METADATA = "zarr.json"
 
 
 def _summary(result: BuildResult) -> str:
@@ -68,6 +72,14 @@ def _summary(result: BuildResult) -> str:
 def build(**opts: object) -> None:
     """Build (or reuse) the store of a raw skeleton dataset."""
     dataset = str(opts["dataset"])
+    out = opts["out"] or Path("data") / f"{dataset}.zarr"
+    if not opts["scheduler"] and not (out / STORE_METADATA).is_file():
+        start_fork_server()  # no store to reuse: local workers will be forked (worker_start)
+    # the heavy imports (zarr, Numba, the readers), now that the server starts beside them
+    from skelprep.build import Action, BuildRequest, build_store
+    from skelprep.build.decide import describe
+    from skelprep.errors import SkelprepError
+
     params = BuildParams(
         dataset=dataset,
         max_frames=opts["max_frames"],
@@ -88,7 +100,7 @@ def build(**opts: object) -> None:
     request = BuildRequest(
         params=params,
         raw=opts["raw"] or Path("data/raw") / dataset,
-        out=opts["out"] or Path("data") / f"{dataset}.zarr",
+        out=out,
         force=opts["force"],
         scheduler=opts["scheduler"],
         workers=opts["workers"],

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from skelprep.bodies import MIN_BODY_FRAMES, NOISY_FRAME_FRACTION, SPREAD_RATIO
 from skelprep.layouts import Layout
+from skelprep.read_options import ReadOptions
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 """Largest magnitude a raw value may have: the store keeps float32, which turns more into inf."""
@@ -51,24 +51,6 @@ class Discovery:
     refs: list[SampleRef]
     skipped: list[dict]
     classes: list[str]
-
-
-@dataclass(frozen=True)
-class ReadOptions:
-    """How samples are read and shaped.
-
-    `max_frames` / `max_bodies` give the output shape; `align` turns the translation and rotation
-    of align.py on (3-D datasets only); `sample_set` picks MSR Action3D's list ("cvpr12" or "all").
-    The denoising thresholds are documented in skelprep.bodies.
-    """
-
-    max_frames: int = 300
-    max_bodies: int = 2
-    align: bool = True
-    sample_set: str = "default"
-    min_body_frames: int = MIN_BODY_FRAMES
-    spread_ratio: float = SPREAD_RATIO
-    noisy_frame_fraction: float = NOISY_FRAME_FRACTION
 
 
 SplitFn = Callable[
