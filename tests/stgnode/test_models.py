@@ -1,7 +1,7 @@
 """The model registry: every variant on both skeletons, shapes, one training step, the contract.
 
 Narrow widths and short clips keep it fast; the structure (10 blocks, strides, branches) is
-the paper's. Skeletons are literals (0-based), never imported from skelprep.
+the paper's. Skeletons are literals (tests/stgnode/skeletons.py), never imported from skelprep.
 """
 
 from __future__ import annotations
@@ -13,17 +13,8 @@ import torch
 from stgnode.graph import bone_adjacency, normalized_semantic, spatial_adjacency
 from stgnode.models import MODELS, build_model, model_signature
 from stgnode.models.ode import ODEBlock
+from tests.stgnode.skeletons import LAYOUTS, NTU25_EDGES
 
-NTU25_EDGES = [
-    (0, 1), (1, 20), (2, 20), (3, 2), (4, 20), (5, 4), (6, 5), (7, 6), (8, 20), (9, 8),
-    (10, 9), (11, 10), (12, 0), (13, 12), (14, 13), (15, 14), (16, 0), (17, 16), (18, 17),
-    (19, 18), (21, 22), (22, 7), (23, 24), (24, 11),
-]  # fmt: skip
-OPENPOSE18_EDGES = [
-    (4, 3), (3, 2), (7, 6), (6, 5), (13, 12), (12, 11), (10, 9), (9, 8), (11, 5),
-    (8, 2), (5, 1), (2, 1), (0, 1), (15, 0), (14, 0), (17, 15), (16, 14),
-]  # fmt: skip
-LAYOUTS = {"ntu25": (25, NTU25_EDGES, 20), "openpose18": (18, OPENPOSE18_EDGES, 1)}
 NARROW = [8, 8, 8, 8, 16, 16, 16, 16, 16, 16]
 
 
