@@ -58,7 +58,6 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator[Client]:
         "distributed.nanny.pre-spawn-environ": environ,
         "distributed.worker.multiprocessing-method": WORKER_START,
     }
-    start_fork_server()  # a no-op when `skelprep build` started it already
     with (
         dask.config.set(settings),
         LocalCluster(
@@ -82,6 +81,8 @@ def client_in_background(scheduler: str | None, workers: int) -> Iterator[Callab
     On exit the start is waited for (a cluster still starting is closed, never leaked) and the
     client and its local cluster are shut down; a start-up error is raised by the function.
     """
+    if not scheduler:  # here, not in the thread: it sets os.environ for a moment
+        start_fork_server()  # a no-op when `skelprep build` started it already
     context = contextvars.copy_context()  # Client's context variable: set and reset in it
     stack = ExitStack()
     with ThreadPoolExecutor(1, thread_name_prefix="cluster") as pool:
