@@ -62,3 +62,17 @@ def test_workers_fork_with_the_readers_loaded_and_the_build_environment(tmp_path
     assert report["parent_before"] == report["parent_after"] == dict.fromkeys(WORKER_ENVIRON)
     assert report["heavy_in_parent"] == []
     assert report["server_threads"] == 1  # still single-threaded after its preload: safe to fork
+
+
+def test_warm_up_without_a_temporary_directory_does_nothing(monkeypatch) -> None:  # noqa: ANN001
+    """The fork server imports the set-up: where no temporary file can be written the warm-up
+    must return quietly (the first task then loads the kernels), never end the server."""
+    import tempfile
+
+    from skelprep.build import worker_setup
+
+    def unwritable(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", "/tmp/skelprep-warm-x")
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", unwritable)
+    assert worker_setup.warm_readers() is None

@@ -31,11 +31,18 @@ def _tiny_ntu_text(frames: int = 2) -> str:
 
 
 def warm_readers() -> None:
-    """Read a tiny NTU file once: every compiled kernel of the NTU path is loaded."""
-    with tempfile.TemporaryDirectory(prefix="skelprep-warm-") as folder:
-        path = Path(folder) / "S001C001P001R001A001.skeleton"
-        path.write_text(_tiny_ntu_text())
-        read_ntu(SampleRef(path.stem, path), ReadOptions())
+    """Read a tiny NTU file once: every compiled kernel of the NTU path is loaded.
+
+    Where no temporary file can be written it does nothing (the first parse task then loads the
+    kernels): an error here would end the fork server, and every worker start with it.
+    """
+    try:
+        with tempfile.TemporaryDirectory(prefix="skelprep-warm-") as folder:
+            path = Path(folder) / "S001C001P001R001A001.skeleton"
+            path.write_text(_tiny_ntu_text())
+            read_ntu(SampleRef(path.stem, path), ReadOptions())
+    except OSError:
+        return
 
 
 warm_readers()
