@@ -2,6 +2,8 @@
 
 Why: the user's one command, `skelprep build --dataset ntu60 --eps 0.6`; everything else
 (parallel parsing, resume, reuse, atomic replacement) happens behind it, in skelprep.build.
+This module imports nothing heavy: when a build will run, the workers' fork server starts
+first (build.worker_start) and loads zarr, Numba and the readers beside this process's imports.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import click
 
 from skelprep.build.params import BuildParams
 from skelprep.build.worker_start import start_fork_server
+from skelprep.errors import SkelprepError
 
 if TYPE_CHECKING:
     from skelprep.build import BuildResult
@@ -78,7 +81,6 @@ def build(**opts: object) -> None:
     # the heavy imports (zarr, Numba, the readers), now that the server starts beside them
     from skelprep.build import Action, BuildRequest, build_store
     from skelprep.build.decide import describe
-    from skelprep.errors import SkelprepError
 
     params = BuildParams(
         dataset=dataset,
