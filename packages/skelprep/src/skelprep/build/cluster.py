@@ -18,7 +18,12 @@ import dask
 from dask.distributed import Client, LocalCluster
 from distributed.comm import connect
 
-from skelprep.build.worker_start import WORKER_ENVIRON, WORKER_START, start_fork_server
+from skelprep.build.worker_start import (
+    WORKER_ENVIRON,
+    WORKER_SETUP,
+    WORKER_START,
+    start_fork_server,
+)
 from skelprep.errors import SkelprepError
 
 CONNECT_TIMEOUT = 5
@@ -26,7 +31,7 @@ CONNECT_TIMEOUT = 5
 #: Imported by every local worker as it starts, which loads the readers' compiled kernels: a
 #: no-op in a worker forked from a fork server that preloaded it (worker_start), the set-up
 #: itself when the LocalCluster started the server.
-WORKER_PRELOAD = ["skelprep.build.worker_setup"]
+WORKER_PRELOAD = [WORKER_SETUP]
 
 
 async def _probe(address: str) -> None:

@@ -25,9 +25,12 @@ from multiprocessing import forkserver
 #: of this process's threads is inherited).
 WORKER_START = "forkserver"
 
+#: The workers' set-up: importing it loads the readers' compiled kernels.
+WORKER_SETUP = "skelprep.build.worker_setup"
+
 #: Modules the fork server imports before it forks a worker: distributed (what Dask preloads
-#: itself), and the workers' set-up, whose import loads the readers' compiled kernels.
-PRELOAD = ["distributed", "skelprep.build.worker_setup"]
+#: itself), and the workers' set-up.
+PRELOAD = ["distributed", WORKER_SETUP]
 
 #: The environment of the fork server and so of every worker forked from it (glibc reads its
 #: malloc settings when the server starts). Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 so
