@@ -1,7 +1,8 @@
-"""Skeleton layouts as data: joint names, bone edges, centre joint and alignment joints.
+"""Skeleton layouts as data: joint names, bone edges, centre joint, alignment joints, channels.
 
-Every reader names one of these layouts; the store copies the layout into its root attrs so
-that training code never needs this module. Indices are 0-based.
+Every reader names one of these layouts (`LAYOUTS`, the one registry; `--layout NAME` and the
+folder format's `layout.toml` pick from it or add to it); the store copies the layout into its
+root attrs so that training code never needs this module. Indices are 0-based.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ class Layout:
 
     `centre` is the root of ST-GCN's spatial partition. `origin` is the joint moved to the
     coordinate origin by alignment; `up` = (a, b) is the bone a->b turned parallel to +z and
-    `across` = (a, b) the bone a->b turned parallel to +x.
+    `across` = (a, b) the bone a->b turned parallel to +x (3-D); a 2-D layout is centred on
+    `origin` and scaled so that the `up` bone has length 1 (skelprep.align). `channels` names
+    the raw values of a joint, e.g. ("x", "y", "z") or ("x", "y", "score"); it is stored as the
+    store's root `channels`, not inside `layout`.
     """
 
     name: str
@@ -25,14 +29,16 @@ class Layout:
     origin: int
     up: tuple[int, int]
     across: tuple[int, int]
+    channels: tuple[str, ...] = ("x", "y", "z")
 
     @property
     def num_joints(self) -> int:
         return len(self.joints)
 
     def to_attrs(self) -> dict:
-        """The JSON form stored in the store's root attrs under `layout`."""
+        """The JSON form stored in the store's root attrs under `layout` (without `channels`)."""
         d = asdict(self)
+        del d["channels"]
         d["joints"] = list(self.joints)
         d["edges"] = [list(e) for e in self.edges]
         d["up"] = list(self.up)
@@ -153,6 +159,7 @@ OPENPOSE18 = Layout(
     origin=1,
     up=(1, 0),
     across=(2, 5),
+    channels=("x", "y", "score"),
 )
 
 MSR20 = Layout(
@@ -206,12 +213,108 @@ MSR20 = Layout(
     across=(1, 0),
 )
 
-LAYOUTS: dict[str, Layout] = {layout.name: layout for layout in (NTU25, OPENPOSE18, MSR20)}
+KINECT_V1 = Layout(
+    name="kinect-v1",
+    joints=(
+        "hip centre",
+        "spine",
+        "shoulder centre",
+        "head",
+        "left shoulder",
+        "left elbow",
+        "left wrist",
+        "left hand",
+        "right shoulder",
+        "right elbow",
+        "right wrist",
+        "right hand",
+        "left hip",
+        "left knee",
+        "left ankle",
+        "left foot",
+        "right hip",
+        "right knee",
+        "right ankle",
+        "right foot",
+    ),  # fmt: skip
+    # Kinect SDK v1 order (NW-UCLA, UTKinect, most Kinect v1 exports); the SDK's bone tree.
+    edges=(
+        (0, 1),
+        (1, 2),
+        (2, 3),
+        (2, 4),
+        (4, 5),
+        (5, 6),
+        (6, 7),
+        (2, 8),
+        (8, 9),
+        (9, 10),
+        (10, 11),
+        (0, 12),
+        (12, 13),
+        (13, 14),
+        (14, 15),
+        (0, 16),
+        (16, 17),
+        (17, 18),
+        (18, 19),
+    ),  # fmt: skip
+    centre=2,  # shoulder centre, where NTU25's centre ("spine", between the shoulders) sits
+    origin=1,
+    up=(0, 1),
+    across=(8, 4),
+)
 
+COCO17 = Layout(
+    name="coco17",
+    joints=(
+        "nose",
+        "left eye",
+        "right eye",
+        "left ear",
+        "right ear",
+        "left shoulder",
+        "right shoulder",
+        "left elbow",
+        "right elbow",
+        "left wrist",
+        "right wrist",
+        "left hip",
+        "right hip",
+        "left knee",
+        "right knee",
+        "left ankle",
+        "right ankle",
+    ),  # fmt: skip
+    # A tree rooted at the nose (COCO has no neck or pelvis joint): face, arms from the
+    # shoulders, legs from the hips, each hip hung from its shoulder.
+    edges=(
+        (0, 1),
+        (0, 2),
+        (1, 3),
+        (2, 4),
+        (0, 5),
+        (0, 6),
+        (5, 7),
+        (7, 9),
+        (6, 8),
+        (8, 10),
+        (5, 11),
+        (6, 12),
+        (11, 13),
+        (13, 15),
+        (12, 14),
+        (14, 16),
+    ),  # fmt: skip
+    centre=0,
+    # 2-D alignment centres on the left hip and scales by the left torso side (hip->shoulder),
+    # the longest rigid segment every COCO pose has.
+    origin=11,
+    up=(11, 5),
+    across=(6, 5),
+    channels=("x", "y", "score"),
+)
 
-def get_layout(name: str) -> Layout:
-    """Look a layout up by name, with a clear error listing the known ones."""
-    try:
-        return LAYOUTS[name]
-    except KeyError:
-        raise KeyError(f"unknown layout {name!r}; known: {sorted(LAYOUTS)}") from None
+LAYOUTS: dict[str, Layout] = {
+    layout.name: layout for layout in (NTU25, MSR20, KINECT_V1, OPENPOSE18, COCO17)
+}
