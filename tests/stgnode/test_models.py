@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from stgnode.config import ConfigError
 from stgnode.graph import bone_adjacency, normalized_semantic, spatial_adjacency
 from stgnode.models import MODELS, build_model, model_signature
 from stgnode.models.ode import ODEBlock
@@ -126,11 +127,11 @@ def test_wrong_input_shape_is_refused() -> None:
 @pytest.mark.parametrize(
     ("name", "overrides", "error", "message"),
     [
-        ("stg-nod", {}, KeyError, "unknown model 'stg-nod'"),
-        ("stg-node", {"chanels": [8]}, ValueError, "unknown model options \\['chanels'\\]"),
-        ("stg-node", {"branch": None}, ValueError, "define the variant"),
-        ("stg-node", {"channels": [8, 8], "strides": [1]}, ValueError, "same length"),
-        ("st-gcn", {"temporal_kernel": 4}, ValueError, "must be odd"),
+        ("stg-nod", {}, ConfigError, "unknown model 'stg-nod'"),
+        ("stg-node", {"chanels": [8]}, ConfigError, "unknown model options \\['chanels'\\]"),
+        ("stg-node", {"branch": None}, ConfigError, "define the variant"),
+        ("stg-node", {"channels": [8, 8], "strides": [1]}, ConfigError, "same length"),
+        ("st-gcn", {"temporal_kernel": 4}, ConfigError, "must be odd"),
     ],
 )
 def test_bad_requests_are_refused(name, overrides, error, message) -> None:

@@ -180,3 +180,14 @@ def test_checkpoint_that_runs_code_is_refused(tmp_path):
     with pytest.raises(ckpt.CheckpointError):
         ckpt.load_checkpoint(path)
     assert not (tmp_path / "pwned").exists()
+
+
+def test_a_run_directory_gives_last_pt_and_best_pt_only_by_name(tmp_path):
+    """best.pt is chosen on the test split, so nothing reads it unless asked for by name."""
+    (tmp_path / "best.pt").write_bytes(b"")
+    with pytest.raises(ckpt.CheckpointError, match="holds no last.pt"):
+        ckpt.find_checkpoint(tmp_path)
+    assert ckpt.find_checkpoint(tmp_path, prefer=ckpt.BEST) == tmp_path / "best.pt"
+    (tmp_path / "last.pt").write_bytes(b"")
+    assert ckpt.find_checkpoint(tmp_path) == tmp_path / "last.pt"
+    assert ckpt.find_checkpoint(tmp_path / "best.pt") == tmp_path / "best.pt"

@@ -75,8 +75,11 @@ def test_load_for_inference_reproduces_the_recorded_accuracy(trained, store):
     assert not model.training
     scores = evaluate(model, make_loader(store, "xsub", "test", config, False), config, CPU)
     assert scores["top1"] == pytest.approx(result["test_top1"])
-    best, _, _ = load_for_inference(run)  # a run directory gives best.pt
-    assert isinstance(best, torch.nn.Module)
+    from_dir, _, _ = load_for_inference(run)  # a run directory gives its last.pt
+    assert all(
+        torch.equal(v, p)
+        for v, p in zip(from_dir.state_dict().values(), model.state_dict().values(), strict=True)
+    )
 
 
 def test_cli_trains_and_reports(store, tmp_path):
@@ -99,6 +102,8 @@ def test_cli_trains_and_reports(store, tmp_path):
         (["--split", "xset"], "no split 'xset'"),
         (["--set", "train.batch_size=1000"], "fewer than one global batch of 1000"),
         (["--set", "optim.lrr=1"], "unknown key 'optim.lrr'"),
+        (["--model", "no-such-net"], "unknown model 'no-such-net'"),
+        (["--set", "model.no_such_option=1"], "unknown model options ['no_such_option']"),
     ],
 )
 def test_cli_refusals_are_clear(store, tmp_path, args, message):
@@ -106,6 +111,30 @@ def test_cli_refusals_are_clear(store, tmp_path, args, message):
         train, ["--store", str(store), "--out", str(tmp_path / "r"), "--quiet", *args]
     )
     assert result.exit_code != 0 and message in result.output, result.output
+    assert isinstance(result.exception, SystemExit), "a user error must not end in a traceback"
+
+
+def test_cli_keeps_the_traceback_of_a_bug(store, tmp_path, monkeypatch):
+    """A KeyError from our own code is a bug: it is not dressed up as a user error."""
+
+    def broken(*args, **kwargs):
+        return {}["no such key"]
+
+    monkeypatch.setattr("stgnode.train.run_training", broken)
+    result = CliRunner().invoke(train, ["--store", str(store), "--out", str(tmp_path / "r")])
+    assert isinstance(result.exception, KeyError), result.output
+
+
+def test_cli_off_a_terminal_writes_one_line_per_epoch(store, tmp_path):
+    """Under a batch scheduler stderr is a file: no progress bar, one summary line per epoch."""
+    args = ["--store", str(store), "--out", str(tmp_path / "r"), "--epochs", "2", "--batch-size", "32",
+            "--model", "st-gcn", "--set", "model.channels=[8]", "--set", "model.strides=[1]",
+            "--set", "data.window=8", "--set", "data.num_workers=0", "--set", "train.tensorboard=false"]  # fmt: skip
+    result = CliRunner().invoke(train, args)  # CliRunner's stderr is not a terminal
+    assert result.exit_code == 0, result.output
+    assert "\r" not in result.output, "progress bar written off a terminal"
+    epoch_lines = [line for line in result.output.splitlines() if line.startswith("epoch ")]
+    assert [line.split(":")[0] for line in epoch_lines] == ["epoch 1", "epoch 2"], result.output
 
 
 def test_variants_without_semantic_train_on_a_split_without_it(store, tmp_path, tiny_config):

@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from stgnode.config import ConfigError
+from stgnode.errors import StgnodeError
 from stgnode.killpoint import kill_point
 from stgnode.models import MODELS, build_model, model_signature
 
@@ -36,7 +38,7 @@ RESUME_FREE = {
 }
 
 
-class CheckpointError(ValueError):
+class CheckpointError(StgnodeError):
     """A checkpoint that is missing, unreadable, or does not belong to this model and config."""
 
 
@@ -95,14 +97,19 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     return state
 
 
-def find_checkpoint(run_or_ckpt: str | Path, prefer: str = BEST) -> Path:
-    """A checkpoint file itself, or in a run directory `prefer` (best.pt) else last.pt."""
+def find_checkpoint(run_or_ckpt: str | Path, prefer: str = LAST) -> Path:
+    """A checkpoint file itself, or in a run directory `prefer` (last.pt) else last.pt.
+
+    last.pt is the default because best.pt is chosen by its test top-1: scoring it on that
+    same test split is optimistic. best.pt is only read when asked for by name.
+    """
     path = Path(run_or_ckpt)
     if path.is_dir():
-        for name in (prefer, LAST, BEST):
+        names = list(dict.fromkeys((prefer, LAST)))
+        for name in names:
             if (path / name).is_file():
                 return path / name
-        raise CheckpointError(f"run directory {path} holds no {BEST} or {LAST}")
+        raise CheckpointError(f"run directory {path} holds no {' or '.join(names)}")
     return path
 
 
@@ -114,7 +121,7 @@ def model_overrides(config: dict[str, Any]) -> dict[str, Any]:
 def needs_semantic(model_name: str) -> bool:
     """Whether a variant's second branch runs over the store's semantic adjacency."""
     if model_name not in MODELS:
-        raise KeyError(f"unknown model {model_name!r}; known: {sorted(MODELS)}")
+        raise ConfigError(f"unknown model {model_name!r}; known: {sorted(MODELS)}")
     return MODELS[model_name].defaults.get("branch_graph") == "semantic"
 
 
@@ -175,7 +182,7 @@ def load_for_inference(
 ) -> tuple[nn.Module, dict[str, Any], dict[str, Any]]:
     """(model in eval mode with the checkpoint's weights, its config, its store info).
 
-    `run_or_ckpt` is a run directory (best.pt, else last.pt) or a checkpoint file. The store
+    `run_or_ckpt` is a run directory (its last.pt) or a checkpoint file. The store
     info is a dict: path, dataset, classes, layout, channels, fingerprint and split of the
     store the run trained on, plus `context` (what the model was built from); the model is
     rebuilt from the checkpoint alone, without opening the store.

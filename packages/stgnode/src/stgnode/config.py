@@ -17,12 +17,14 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from stgnode.errors import StgnodeError
+
 CONFIG_DIR = Path(__file__).parent / "configs"
 BASE = "base"
 FREE_FORM = ("model",)  # tables whose keys are not checked against the base
 
 
-class ConfigError(ValueError):
+class ConfigError(StgnodeError):
     """A config file or override that cannot be used."""
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from stgnode.config import ConfigError
 from stgnode.store import StoreError, StoreInfo, open_store
 from stgnode.transforms import Augment, bone_parents, transform_sample
 
@@ -134,7 +135,7 @@ class ChunkSampler(Sampler[tuple[int, int]]):
         group: int = 4,
     ) -> None:
         if global_batch % world:
-            raise ValueError(f"global batch {global_batch} is not divisible by {world} ranks")
+            raise ConfigError(f"global batch {global_batch} is not divisible by {world} ranks")
         self.chunk_ids = np.asarray(chunk_ids)
         self.global_batch = global_batch
         self.shuffle = shuffle
@@ -226,7 +227,7 @@ def make_loader(
         dataset.chunk_ids(), global_batch, train, run["seed"], rank, world, group
     )
     if train and len(sampler) == 0:
-        raise ValueError(
+        raise ConfigError(
             f"split {split!r} part {part!r} of {info.path} has {len(dataset)} samples, fewer than "
             f"one global batch of {global_batch}"
         )

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from stgnode.config import ConfigError
+from stgnode.errors import StgnodeError
+
 BACKENDS: dict[str, str] = {"cuda": "nccl", "cpu": "gloo"}
 
 
@@ -39,9 +42,9 @@ class DistContext:
 def pick_device(preference: str, local_rank: int = 0) -> torch.device:
     """`auto` -> this local rank's GPU when CUDA is available, else CPU; `cuda` without CUDA fails."""
     if preference not in ("auto", "cpu", "cuda"):
-        raise ValueError(f"device must be auto, cpu or cuda, got {preference!r}")
+        raise ConfigError(f"device must be auto, cpu or cuda, got {preference!r}")
     if preference == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("--device cuda asked for, but torch sees no CUDA device")
+        raise StgnodeError("--device cuda asked for, but torch sees no CUDA device")
     if preference == "cpu" or not torch.cuda.is_available():
         return torch.device("cpu")
     return torch.device("cuda", local_rank % torch.cuda.device_count())

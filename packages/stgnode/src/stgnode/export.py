@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from stgnode.errors import StgnodeError
 from stgnode.models.ode import FIXED_GRID_SOLVERS, ODEBlock
 
 OPSET = 17
@@ -26,7 +27,7 @@ def check_exportable(model: nn.Module) -> None:
     """Refuse a model whose ODE blocks use an adaptive solver (its trace would freeze the steps)."""
     adaptive = {m.method for m in model.modules() if isinstance(m, ODEBlock)} - FIXED_GRID_SOLVERS
     if adaptive:
-        raise ValueError(
+        raise StgnodeError(
             f"cannot export ODE blocks solved with {sorted(adaptive)}: an adaptive solver's step "
             f"count depends on the input; use a fixed-grid method ({sorted(FIXED_GRID_SOLVERS)})"
         )

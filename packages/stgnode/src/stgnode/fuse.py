@@ -19,7 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
+from stgnode.errors import StgnodeError
+
 SCORES_FILE = "scores.npz"
+
+
+class ScoresError(StgnodeError):
+    """Scores files that are malformed or disagree (classes, samples, labels), or bad fusion options."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ def load_scores(path: str | Path) -> Scores:
     with np.load(path, allow_pickle=False) as data:
         missing = {"sample", "label", "logits", "classes"} - set(data.files)
         if missing:
-            raise ValueError(f"{path}: not a scores file, missing arrays {sorted(missing)}")
+            raise ScoresError(f"{path}: not a scores file, missing arrays {sorted(missing)}")
         scores = Scores(
             sample=data["sample"],
             label=data["label"].astype(np.int64),
@@ -72,13 +78,13 @@ def load_scores(path: str | Path) -> Scores:
         )
     n = len(scores.sample)
     if scores.label.shape != (n,) or scores.logits.shape != (n, len(scores.classes)):
-        raise ValueError(
+        raise ScoresError(
             f"{path}: inconsistent shapes sample {scores.sample.shape}, label "
             f"{scores.label.shape}, logits {scores.logits.shape} for {len(scores.classes)} classes"
         )
     duplicated = np.unique(scores.sample, return_counts=True)
     if (duplicated[1] > 1).any():
-        raise ValueError(f"{path}: repeated sample ids {duplicated[0][duplicated[1] > 1][:10]}")
+        raise ScoresError(f"{path}: repeated sample ids {duplicated[0][duplicated[1] > 1][:10]}")
     return scores
 
 
@@ -107,7 +113,7 @@ def align(runs: Sequence[Scores], names: Sequence[str]) -> list[Scores]:
     first = runs[0]
     for name, run in zip(names, runs, strict=True):
         if run.classes != first.classes:
-            raise ValueError(f"{name}: class list differs from {names[0]}'s")
+            raise ScoresError(f"{name}: class list differs from {names[0]}'s")
     all_ids = set().union(*(set(run.sample.tolist()) for run in runs))
     problems = [
         f"{name} lacks {len(all_ids) - len(run.sample)} ids: "
@@ -116,7 +122,7 @@ def align(runs: Sequence[Scores], names: Sequence[str]) -> list[Scores]:
         if len(run.sample) < len(all_ids)
     ]
     if problems:
-        raise ValueError("runs were scored on different samples:\n  " + "\n  ".join(problems))
+        raise ScoresError("runs were scored on different samples:\n  " + "\n  ".join(problems))
     aligned = []
     for name, run in zip(names, runs, strict=True):
         position = {sample: i for i, sample in enumerate(run.sample.tolist())}
@@ -124,7 +130,7 @@ def align(runs: Sequence[Scores], names: Sequence[str]) -> list[Scores]:
         label = run.label[order]
         wrong = first.sample[label != first.label]
         if wrong.size:
-            raise ValueError(f"{name}: labels disagree with {names[0]}'s for {_short(wrong)}")
+            raise ScoresError(f"{name}: labels disagree with {names[0]}'s for {_short(wrong)}")
         aligned.append(Scores(first.sample, label, run.logits[order], run.classes))
     return aligned
 
@@ -137,13 +143,13 @@ def fuse(
 ) -> Scores:
     """Weighted sum over runs (aligned by sample id) of their raw or softmax scores."""
     if not runs:
-        raise ValueError("nothing to fuse: no runs given")
+        raise ScoresError("nothing to fuse: no runs given")
     names = list(names) if names is not None else [f"run {i + 1}" for i in range(len(runs))]
     weights = [1.0] * len(runs) if weights is None else list(weights)
     if len(weights) != len(runs):
-        raise ValueError(f"{len(weights)} weights given for {len(runs)} runs")
+        raise ScoresError(f"{len(weights)} weights given for {len(runs)} runs")
     if mode not in FUSION_MODES:
-        raise ValueError(f"unknown fusion mode {mode!r}; choose from {sorted(FUSION_MODES)}")
+        raise ScoresError(f"unknown fusion mode {mode!r}; choose from {sorted(FUSION_MODES)}")
     aligned = align(runs, names)
     transform = FUSION_MODES[mode]
     total = sum(

@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 import torch
 
+from stgnode.config import ConfigError
+
 Schedule = Callable[[int], float]
 
 
@@ -35,7 +37,7 @@ def lr_factor(config: dict, steps_per_epoch: int, epochs: int) -> Schedule:
     """The factor of the base lr at each step for the `[schedule]` table `config`."""
     name = config["name"]
     if name not in AFTER_WARMUP:
-        raise ValueError(f"unknown schedule {name!r}; known: {sorted(AFTER_WARMUP)}")
+        raise ConfigError(f"unknown schedule {name!r}; known: {sorted(AFTER_WARMUP)}")
     after = AFTER_WARMUP[name]
     warmup = config["warmup_epochs"] * steps_per_epoch
     total = max(epochs * steps_per_epoch, 1)

@@ -15,12 +15,13 @@ import numpy as np
 import zarr
 
 from stgnode import STORE_SCHEMA
+from stgnode.errors import StgnodeError
 
 REQUIRED_ARRAYS = ("joints", "frames", "label")
 REQUIRED_ATTRS = ("schema", "layout", "classes")
 
 
-class StoreError(ValueError):
+class StoreError(StgnodeError):
     """A store that cannot be used: wrong schema, missing array, split or semantic adjacency."""
 
 

@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import random
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from stgnode import checkpoint as ckpt
-from stgnode.config import save_config
+from stgnode.config import ConfigError, save_config
 from stgnode.data import make_loader, set_epoch
 from stgnode.distributed import (
     DistContext,
@@ -77,18 +78,18 @@ def check_options(config: dict[str, Any], ctx: DistContext) -> None:
     """Refuse option combinations that cannot run, before any work starts."""
     train = config["train"]
     if train["amp"] not in AMP_DTYPES:
-        raise ValueError(f"train.amp must be one of {sorted(AMP_DTYPES)}, got {train['amp']!r}")
+        raise ConfigError(f"train.amp must be one of {sorted(AMP_DTYPES)}, got {train['amp']!r}")
     if train["amp"] == "fp16" and ctx.device.type != "cuda":
-        raise ValueError(
+        raise ConfigError(
             "--amp fp16 needs CUDA (fp16 autocast + GradScaler); on CPU use bf16 or none"
         )
     if config["optim"]["name"] not in OPTIMIZERS:
-        raise ValueError(
+        raise ConfigError(
             f"unknown optimizer {config['optim']['name']!r}; known: {sorted(OPTIMIZERS)}"
         )
     parts = ctx.world * train["accumulate"]
     if train["batch_size"] % parts:
-        raise ValueError(
+        raise ConfigError(
             f"global batch {train['batch_size']} is not divisible by {ctx.world} ranks x "
             f"{train['accumulate']} micro-batches"
         )
@@ -134,9 +135,10 @@ def train_epoch(
     model.train()
     totals, accumulate = Totals(ctx.device), config["train"]["accumulate"]
     start = time.perf_counter()
-    bar = tqdm(
-        loader, desc=desc, disable=not (progress and ctx.is_main), leave=False, dynamic_ncols=True
-    )
+    # The bar redraws itself with carriage returns: only on a terminal. In a batch job's log
+    # (stderr a file) it would be thousands of lines; the per-epoch line of `_log` stays.
+    show_bar = progress and ctx.is_main and sys.stderr.isatty()
+    bar = tqdm(loader, desc=desc, disable=not show_bar, leave=False, dynamic_ncols=True)
     for step, (x, y, _) in enumerate(bar):
         x, y = x.to(ctx.device, non_blocking=True), y.to(ctx.device, non_blocking=True)
         optimizer.zero_grad(set_to_none=True)
@@ -153,7 +155,7 @@ def train_epoch(
         scaler.update()
         scheduler.step()
         kill_point("step", scheduler.last_epoch)
-        if bar.disable is False and step % 10 == 0:
+        if show_bar and step % 10 == 0:
             loss_sum, top1, _, n = totals.sums.tolist()
             rate = n * ctx.world / (time.perf_counter() - start)
             bar.set_postfix(loss=f"{loss_sum / n:.3f}", acc=f"{top1 / n:.1%}", sps=f"{rate:.0f}")

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from stgnode.config import ConfigError
+
 COORDINATES = ("x", "y", "z")
 
 
@@ -150,5 +152,5 @@ def transform_sample(
     try:
         make = STREAMS[stream]
     except KeyError:
-        raise ValueError(f"unknown stream {stream!r}; known: {sorted(STREAMS)}") from None
+        raise ConfigError(f"unknown stream {stream!r}; known: {sorted(STREAMS)}") from None
     return np.ascontiguousarray(make(out, parents), dtype=np.float32)

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-from stgnode.checkpoint import CheckpointError
+from stgnode.errors import StgnodeError
 from stgnode.evaluate import CHECKPOINTS, evaluate_run
-from stgnode.store import StoreError
 
 
 @click.command()
@@ -42,7 +41,7 @@ def evaluate(
     """Evaluate RUN (a run directory or a checkpoint file) on the test part of STORE."""
     try:
         result = evaluate_run(run, store, split, checkpoint, out, batch_size, device)
-    except (CheckpointError, StoreError) as err:
+    except StgnodeError as err:  # checkpoint, store, config
         raise click.ClickException(str(err)) from err
     click.echo(
         f"{result['model']} on {result['split']} test ({result['num_samples']} samples, "

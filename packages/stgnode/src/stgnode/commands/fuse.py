@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from stgnode.errors import StgnodeError
 from stgnode.fuse import FUSION_MODES, SCORES_FILE, load_scores, save_scores
 from stgnode.fuse import fuse as fuse_scores
 from stgnode.metrics import topk_accuracy
@@ -51,7 +52,7 @@ def fuse(runs: tuple[Path, ...], weights: list[float] | None, mode: str, out: Pa
     try:
         scores = [load_scores(path) for path in runs]
         fused = fuse_scores(scores, weights, mode, names)
-    except (ValueError, FileNotFoundError) as err:
+    except (StgnodeError, FileNotFoundError) as err:
         raise click.ClickException(str(err)) from err
     width = max(map(len, [*names, "fused"]))
     click.echo(f"{'run':<{width}}  {'top-1':>6}  {'top-5':>6}   ({len(fused.sample)} samples)")

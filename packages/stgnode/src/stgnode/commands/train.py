@@ -78,6 +78,7 @@ def train(store: Path, config_name: str, out: Path | None, resume: bool, determi
           sets: tuple[str, ...], quiet: bool, **shorthands: object) -> None:  # fmt: skip
     """Train a model on a store's split and evaluate it after every epoch."""
     from stgnode.config import ConfigError, load_config
+    from stgnode.errors import StgnodeError
     from stgnode.train import run_training
 
     overrides = [f"{SHORTHANDS[k]}={_toml(v)}" for k, v in shorthands.items() if v is not None]
@@ -96,9 +97,8 @@ def train(store: Path, config_name: str, out: Path | None, resume: bool, determi
     try:
         result = run_training(config, store, run_dir, resume=resume, progress=not quiet)
     except (
-        ValueError,
-        KeyError,
-    ) as exc:  # StoreError, ConfigError, CheckpointError and option checks
+        StgnodeError
+    ) as exc:  # store, config, checkpoint and option checks; bugs keep a traceback
         raise click.ClickException(str(exc)) from None
     if main_rank:
         top1 = result.get("test_top1")

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from torch import nn
 
+from stgnode.config import ConfigError
 from stgnode.graph import bone_adjacency, normalized_semantic, spatial_adjacency
 from stgnode.models.blocks import BlockSettings
 from stgnode.models.nets import SkeletonNet
@@ -105,14 +106,14 @@ BRANCH_GRAPHS: dict[str, Callable[..., np.ndarray]] = {
 def resolve_config(name: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
     """The variant's defaults updated by `overrides`; unknown names and keys are refused."""
     if name not in MODELS:
-        raise KeyError(f"unknown model {name!r}; known: {sorted(MODELS)}")
+        raise ConfigError(f"unknown model {name!r}; known: {sorted(MODELS)}")
     defaults = MODELS[name].defaults
     fixed = sorted(set(overrides) & set(VARIANT_KEYS))
     if fixed:
-        raise ValueError(f"{fixed} define the variant {name!r}; choose another model name")
+        raise ConfigError(f"{fixed} define the variant {name!r}; choose another model name")
     unknown = sorted(set(overrides) - set(defaults))
     if unknown:
-        raise ValueError(f"unknown model options {unknown}; known: {sorted(COMMON_DEFAULTS)}")
+        raise ConfigError(f"unknown model options {unknown}; known: {sorted(COMMON_DEFAULTS)}")
     return {**defaults, **overrides}
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from stgnode.config import ConfigError
 from stgnode.models.gcn import SpatialGraphConv
 from stgnode.models.ode import ODEBlock
 
@@ -44,7 +45,7 @@ def frames_after(frames: int, kernel: int, stride: int) -> int:
 def temporal_conv(in_channels: int, out_channels: int, kernel: int, stride: int) -> nn.Sequential:
     """A kernel x 1 convolution over time (stride on time only) followed by BatchNorm."""
     if kernel % 2 != 1:
-        raise ValueError(f"temporal_kernel must be odd, got {kernel}")
+        raise ConfigError(f"temporal_kernel must be odd, got {kernel}")
     return nn.Sequential(
         nn.Conv2d(
             in_channels,
@@ -129,7 +130,7 @@ class ODETCN(nn.Module):
     ) -> None:
         super().__init__()
         if middle not in MIDDLES:
-            raise ValueError(f"unknown branch {middle!r}; known: {sorted(MIDDLES)}")
+            raise ConfigError(f"unknown branch {middle!r}; known: {sorted(MIDDLES)}")
         k = settings.branch_kernel
         self.tcn_in = temporal_conv(in_channels, out_channels, k, stride)
         self.middle = MIDDLES[middle](out_channels, frames, graph, settings)

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from stgnode.config import ConfigError
 from stgnode.models.blocks import BlockSettings, FusedBlock, frames_after
 
 
@@ -41,7 +42,7 @@ class SkeletonNet(nn.Module):
     ) -> None:
         super().__init__()
         if len(channels) != len(strides) or not channels:
-            raise ValueError(
+            raise ConfigError(
                 f"channels ({len(channels)}) and strides ({len(strides)}) must be non-empty "
                 "lists of the same length"
             )

@@ -25,6 +25,8 @@ import torch
 from torch import nn
 from torchdiffeq import odeint, odeint_adjoint
 
+from stgnode.config import ConfigError
+
 #: torchdiffeq solvers on a fixed grid, the ones that take `step_size`.
 FIXED_GRID_SOLVERS = frozenset(
     {"euler", "midpoint", "heun2", "heun3", "rk4", "explicit_adams", "implicit_adams"}
@@ -120,9 +122,9 @@ class ODEBlock(nn.Module):
     ) -> None:
         super().__init__()
         if t_end <= 0:
-            raise ValueError(f"ode_t_end must be > 0, got {t_end}")
+            raise ConfigError(f"ode_t_end must be > 0, got {t_end}")
         if step_size is not None and step_size <= 0:
-            raise ValueError(f"ode_step_size must be > 0 or None, got {step_size}")
+            raise ConfigError(f"ode_step_size must be > 0 or None, got {step_size}")
         self.func = TensorODEFunc(channels, frames, adjacency)
         self.frames = frames
         self.method = method
