@@ -40,7 +40,7 @@ def test_xsub_and_action_set_sizes(raw: Path) -> None:
     labels = np.array([int(r.name[1:3]) - 1 for r in refs])
     splits = SPEC.splits({"subject": subjects}, labels, [r.name for r in refs])
     assert (len(splits["xsub"][0]), len(splits["xsub"][1])) == (284, 273)
-    covered = sum(len(a) + len(b) for n, (a, b) in splits.items() if n != "xsub")
+    covered = sum(len(a) + len(b) for n, (a, b) in splits.items() if n.startswith("as"))
     assert covered == sum(np.isin(labels + 1, s).sum() for s in ([2, 3, 5, 6, 10, 13, 18, 20],
                           [1, 4, 7, 8, 9, 11, 12, 14], [6, 14, 15, 16, 17, 18, 19, 20]))  # fmt: skip
 

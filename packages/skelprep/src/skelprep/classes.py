@@ -1,4 +1,4 @@
-"""Class-name tables: NTU RGB+D 60/120 actions and MSR Action3D's 20 actions (index = label).
+"""Class-name tables: NTU RGB+D 60/120 actions, MSR Action3D's 20 and NW-UCLA's 10 (index = label).
 
 Kinetics names come from its label files, not from here. The NTU names are those of the official
 NTU RGB+D 120 action list (A001-A120; the first 60 are NTU RGB+D 60).
@@ -49,4 +49,12 @@ MSR3D_CLASSES: tuple[str, ...] = (
     "high throw", "draw x", "draw tick", "draw circle", "hand clap", "two hand wave",
     "side-boxing", "bend", "forward kick", "side kick", "jogging", "tennis swing",
     "tennis serve", "golf swing", "pick up & throw",
+)  # fmt: skip
+
+NWUCLA_ACTIONS: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 8, 9, 11, 12)
+"""NW-UCLA action numbers (the `aAA` of a file name) in label order: label i is NWUCLA_ACTIONS[i]."""
+
+NWUCLA_CLASSES: tuple[str, ...] = (
+    "pick up with one hand", "pick up with two hands", "drop trash", "walk around", "sit down",
+    "stand up", "donning", "doffing", "throw", "carry",
 )  # fmt: skip

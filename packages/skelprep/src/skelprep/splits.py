@@ -1,14 +1,21 @@
 """Official train/test splits as data: NTU60 xsub/xview, NTU120 xsub/xset, MSR Action3D xsub and
-AS1-AS3, and the train/val split of Kinetics and imported ST-GCN arrays.
+AS1-AS3, NW-UCLA xview and xview-dedup, and the train/val split of Kinetics and imported ST-GCN
+arrays; plus a `<split>-val` split for every split with subject structure.
 
 A split rule maps (meta arrays by field, 0-based labels) to a boolean "is training" mask, plus an
 optional "belongs to this protocol" mask (MSR's action subsets). `*_splits` functions have the
 signature `DatasetSpec.splits` expects and return sorted int64 index arrays.
+
+Validation splits: `<split>-val` partitions the TRAIN part of `<split>` by holding out a fixed
+set of training subjects (VAL_HOLD_OUT; for view and setup splits, subjects within the training
+views), so that recipes are chosen without touching the test part. `add_validation_splits` is
+the one helper every dataset uses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -61,6 +68,8 @@ MSR_ACTION_SETS: dict[str, frozenset[int]] = {
 }
 """MSR Action3D action subsets (1-based action numbers), as in Li et al. (CVPR-W 2010)."""
 
+NWUCLA_XVIEW_TRAIN_VIEWS = frozenset({1, 2})
+
 SUBSET_CODES: dict[str, int] = {"train": 0, "val": 1}
 """Values of the `subset` meta field of datasets that ship their own train/val files."""
 
@@ -88,6 +97,17 @@ def _everything(meta: Meta, labels: np.ndarray) -> np.ndarray:
     return np.ones(len(labels), dtype=bool)
 
 
+def _not_a_copy_in_test(view_field: str, train_views: frozenset[int]) -> Mask:
+    """A mask leaving out test samples whose content copies a training view's file
+    (meta `copy_of_view`, set by the reader from the files' content)."""
+
+    def mask(meta: Meta, labels: np.ndarray) -> np.ndarray:
+        train = np.isin(meta[view_field], sorted(train_views))
+        return train | ~np.isin(meta["copy_of_view"], sorted(train_views))
+
+    return mask
+
+
 SPLIT_RULES: dict[str, dict[str, tuple[Mask, Mask]]] = {
     "ntu60": {
         "xsub": (_member("subject", NTU60_XSUB_TRAIN_SUBJECTS), _everything),
@@ -104,14 +124,82 @@ SPLIT_RULES: dict[str, dict[str, tuple[Mask, Mask]]] = {
             for name, actions in MSR_ACTION_SETS.items()
         },
     },
+    "nwucla": {
+        "xview": (_member("view", NWUCLA_XVIEW_TRAIN_VIEWS), _everything),
+        "xview-dedup": (
+            _member("view", NWUCLA_XVIEW_TRAIN_VIEWS),
+            _not_a_copy_in_test("view", NWUCLA_XVIEW_TRAIN_VIEWS),
+        ),
+    },
     "official": {
         "official": (_member("subset", frozenset({SUBSET_CODES["train"]})), _everything),
     },
 }
 
+VAL_EVERY = 5
+"""Validation holds out every VAL_EVERY-th training subject (in ascending order): a fifth."""
+
+
+@dataclass(frozen=True)
+class HoldOut:
+    """Which training samples a `<split>-val` split tests on: those whose meta `field` is one of
+    `values`. `values=None` picks every VAL_EVERY-th distinct value of the train part in
+    ascending order (the 5th, 10th, ...), for data whose subjects are not known in advance."""
+
+    field: str
+    values: frozenset[int] | None = None
+
+
+def _every_fifth(subjects: frozenset[int] | range) -> frozenset[int]:
+    """The 5th, 10th, ... of `subjects` in ascending order (how VAL_HOLD_OUT's sets were made)."""
+    return frozenset(sorted(subjects)[VAL_EVERY - 1 :: VAL_EVERY])
+
+
+VAL_HOLD_OUT: dict[str, dict[str, HoldOut]] = {
+    # NTU60 xsub 8 16 27 38; xview (all 40 subjects in cameras 2, 3) 5 10 ... 40.
+    "ntu60": {
+        "xsub": HoldOut("subject", _every_fifth(NTU60_XSUB_TRAIN_SUBJECTS)),
+        "xview": HoldOut("subject", _every_fifth(range(1, 41))),
+    },
+    # NTU120 xsub: 8 16 27 38 50 56 74 83 91 97; xset (subjects 1-106 in even setups) 5 ... 105.
+    "ntu120": {
+        "xsub": HoldOut("subject", _every_fifth(NTU120_XSUB_TRAIN_SUBJECTS)),
+        "xset": HoldOut("subject", _every_fifth(range(1, 107))),
+    },
+    # MSR Action3D xsub: subject 9 (train on 1 3 5 7).
+    "msr3d": {"xsub": HoldOut("subject", _every_fifth(MSR_XSUB_TRAIN_SUBJECTS))},
+    # NW-UCLA: subjects 5 and 10 within views 1 and 2 (both splits share that train part).
+    "nwucla": {
+        "xview": HoldOut("subject", _every_fifth(range(1, 11))),
+        "xview-dedup": HoldOut("subject", _every_fifth(range(1, 11))),
+    },
+}
+"""Per protocol and split, the training subjects `<split>-val` tests on (fixed, so that a store
+built from a subset of the raw files holds out the same people)."""
+
+
+def add_validation_splits(splits: Splits, meta: Meta, hold_out: Mapping[str, HoldOut]) -> Splits:
+    """`splits` plus `<name>-val` for every `name` in `hold_out`: the train part of `name` split
+    into (samples not held out, samples held out). The val test part is thus disjoint from the
+    test part of `name`, and both val parts lie inside its train part.
+    """
+    out = dict(splits)
+    for name, rule in hold_out.items():
+        if name not in splits:
+            continue
+        train = splits[name][0]
+        values = np.asarray(meta[rule.field])[train]
+        chosen = rule.values
+        if chosen is None:
+            chosen = _every_fifth(frozenset(int(v) for v in np.unique(values)))
+        held = np.isin(values, sorted(chosen))
+        out[f"{name}-val"] = (train[~held].astype(np.int64), train[held].astype(np.int64))
+    return out
+
 
 def apply_rules(protocol: str, meta: Meta, labels: np.ndarray) -> Splits:
-    """Evaluate the rules of `protocol` (a key of SPLIT_RULES) into sorted int64 index pairs."""
+    """Evaluate the rules of `protocol` (a key of SPLIT_RULES) into sorted int64 index pairs,
+    with the protocol's validation splits (VAL_HOLD_OUT)."""
     labels = np.asarray(labels)
     out: Splits = {}
     for name, (is_train, belongs) in SPLIT_RULES[protocol].items():
@@ -121,7 +209,7 @@ def apply_rules(protocol: str, meta: Meta, labels: np.ndarray) -> Splits:
             np.flatnonzero(train_mask & in_protocol).astype(np.int64),
             np.flatnonzero(~train_mask & in_protocol).astype(np.int64),
         )
-    return out
+    return add_validation_splits(out, meta, VAL_HOLD_OUT.get(protocol, {}))
 
 
 def ntu60_splits(meta: Meta, labels: np.ndarray, names: list[str]) -> Splits:
@@ -137,6 +225,12 @@ def ntu120_splits(meta: Meta, labels: np.ndarray, names: list[str]) -> Splits:
 def msr3d_splits(meta: Meta, labels: np.ndarray, names: list[str]) -> Splits:
     """MSR Action3D: xsub (odd subjects train, all 20 actions) and AS1-AS3 with the same subjects."""
     return apply_rules("msr3d", meta, labels)
+
+
+def nwucla_splits(meta: Meta, labels: np.ndarray, names: list[str]) -> Splits:
+    """NW-UCLA: xview (views 1, 2 train, view 3 test) and xview-dedup (its test part without the
+    view-3 files whose content copies a training view's file)."""
+    return apply_rules("nwucla", meta, labels)
 
 
 def official_splits(meta: Meta, labels: np.ndarray, names: list[str]) -> Splits:

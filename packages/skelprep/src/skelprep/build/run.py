@@ -177,6 +177,7 @@ def _build(
         meta = {f: group[f"meta/{f}"][:] for f in spec.meta_fields}
         splits = spec.splits(meta, labels, names)
         write_splits(group, splits)
+        reader_notes = spec.notes(meta, group["frames"][:]) if spec.notes else []
         clock.mark("splits")
         used = semantic_phase.training_subsets(splits, labels, params.dtw_samples_per_class)
         needed = np.unique(np.concatenate([np.zeros(0, np.int64), *used.values()]))
@@ -199,6 +200,7 @@ def _build(
     lock.release_file()
     finalize.swap_in(partial, request.out)
     notes = [f"split {s}: no training sample, no semantic adjacency" for s in left_out]
+    notes += reader_notes
     return BuildResult(
         Path(request.out), Action.BUILD, stats["seconds"], stats, skipped, notes=notes
     )

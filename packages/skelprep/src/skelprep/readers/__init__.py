@@ -9,14 +9,22 @@ from __future__ import annotations
 import functools
 
 from skelprep.classes import NTU60_CLASSES, NTU120_CLASSES
-from skelprep.layouts import MSR20, NTU25, OPENPOSE18
+from skelprep.layouts import KINECT_V1, MSR20, NTU25, OPENPOSE18
 from skelprep.readers.base import DatasetSpec, Discovery, ReadOptions, Sample, SampleRef
 from skelprep.readers.kinetics import discover_kinetics, read_kinetics
 from skelprep.readers.msr3d import discover_msr, read_msr
 from skelprep.readers.ntu import parse_ntu_skeleton, read_ntu
 from skelprep.readers.ntu_discover import NTU_RANGES, discover_ntu
+from skelprep.readers.nwucla import META_FIELDS as NWUCLA_META
+from skelprep.readers.nwucla import build_notes, discover_nwucla, read_nwucla
 from skelprep.readers.stgcn_npy import discover_stgcn, for_raw, read_stgcn
-from skelprep.splits import msr3d_splits, ntu60_splits, ntu120_splits, official_splits
+from skelprep.splits import (
+    msr3d_splits,
+    ntu60_splits,
+    ntu120_splits,
+    nwucla_splits,
+    official_splits,
+)
 
 __all__ = [
     "DATASETS",
@@ -78,6 +86,16 @@ DATASETS: dict[str, DatasetSpec] = {
         discover=discover_msr,
         read=read_msr,
         splits=msr3d_splits,
+    ),
+    "nwucla": DatasetSpec(
+        name="nwucla",
+        layout=KINECT_V1,
+        channels=_XYZ,
+        meta_fields=NWUCLA_META,
+        discover=discover_nwucla,
+        read=read_nwucla,
+        splits=nwucla_splits,
+        notes=build_notes,
     ),
 }
 

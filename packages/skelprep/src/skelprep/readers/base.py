@@ -74,6 +74,10 @@ class DatasetSpec:
     read: Callable[[SampleRef, ReadOptions], Sample]
     splits: SplitFn
     for_raw: Callable[[DatasetSpec, Path], DatasetSpec] | None = field(default=None, repr=False)
+    # Extra build-summary lines from the built store's (meta arrays, frames) (nwucla's counts).
+    notes: Callable[[dict[str, np.ndarray], np.ndarray], list[str]] | None = field(
+        default=None, repr=False
+    )
 
     def resolve(self, raw: Path) -> DatasetSpec:
         """The spec for this raw directory (itself, unless the layout is read from the data)."""
