@@ -14,6 +14,7 @@ from skelprep.cli import main
 from skelprep.dtw import joint_pair_distances, sample_series
 from skelprep.layouts import NTU25, OPENPOSE18
 from skelprep.plots import draw_semantic_skeleton, draw_skeleton_frames, plot_heatmaps, view_basis
+from skelprep.readers import ReadOptions, SampleRef, get_dataset
 from skelprep.semantic import class_means
 from skelprep.semantic_store import write_semantic
 
@@ -100,11 +101,11 @@ def test_plot_command_writes_every_png(store, tmp_path):
 
 
 def test_draw_skeleton_frames_on_a_real_ntu_file(realdata, tmp_path):
-    from skelprep.readers.ntu import body_tracks, parse_ntu_skeleton
-
     source = realdata / "LevelCA_NTU-RGB-D-skeleton-dataset-visualization"
-    tracks, _ = body_tracks(parse_ntu_skeleton(source / "S001C003P008R002A058.skeleton"))
-    joints = tracks.transpose(3, 1, 2, 0)  # (B, T, V, C) -> (C, T, V, M): two people
+    ref = SampleRef("S001C003P008R002A058", source / "S001C003P008R002A058.skeleton")
+    sample = get_dataset("ntu60").read(ref, ReadOptions(align=False))
+    joints = sample.joints[:, : sample.frames]  # (C, T, V, M): two people, as recorded
+    assert joints.shape[-1] == 2 and joints[..., 1].any()
     path = draw_skeleton_frames(joints, NTU25, tmp_path / "handshake.png", panels=4)
     assert png_size(path) == (960, 360)
     with pytest.raises(ValueError, match="joints must be"):

@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from skelprep.commands.synth import synth
-from skelprep.readers.ntu import parse_ntu_skeleton
+from skelprep.errors import RawFormatError
+from skelprep.readers import ReadOptions, Sample, SampleRef, get_dataset
 from skelprep.splits import NTU60_XSUB_TRAIN_SUBJECTS
 from skelprep.synth import SampleSpec, SynthSize, generate, plan, record
 from skelprep.synth.ntu_format import MISSING_LIST, as_written
@@ -38,20 +39,51 @@ def _tree_digest(root: Path) -> dict[str, str]:
     }
 
 
+def _as_written(path: Path, num_frames: int, bodies: int) -> Sample:
+    """A synthetic file through the public NTU reader with nothing dropped or moved: every body
+    kept (no denoising, one slot each), no alignment, room for the whole timeline."""
+    options = ReadOptions(
+        max_frames=num_frames,
+        max_bodies=max(bodies, 1),
+        align=False,
+        min_body_frames=1,
+        noisy_frame_fraction=1.0,
+    )
+    return get_dataset("ntu60").read(SampleRef(path.stem, path), options)
+
+
+def _tracking_states(path: Path) -> np.ndarray:
+    """The trackingState (last field) of every joint line (12 fields) of a .skeleton file."""
+    rows = [line.split() for line in path.read_text().splitlines()]
+    return np.array([int(row[-1]) for row in rows if len(row) == 12], dtype=int)
+
+
 def test_ntu_files_round_trip_through_the_strict_reader(ntu_set):
     assert len(ntu_set.samples) == 5 * 2 * 2 * 2
     for name in ntu_set.samples:
-        parsed = parse_ntu_skeleton(ntu_set.out / f"{name}.skeleton")
-        intended = record(SampleSpec.parse(name), ntu_set.seed, empty=name in ntu_set.empty)
-        assert parsed.num_frames == intended.num_frames
-        assert [b.body_id for b in parsed.bodies] == [str(t.body_id) for t in intended.tracks]
-        per_frame = np.zeros(intended.num_frames, dtype=int)
-        for body, track in zip(parsed.bodies, intended.tracks, strict=True):
-            np.testing.assert_array_equal(body.frame_index, track.frames)
-            np.testing.assert_array_equal(body.xyz, as_written(track.xyz[:, :25]))
-            np.testing.assert_array_equal(body.tracking, track.tracking)
-            per_frame[track.frames] += 1
-        np.testing.assert_array_equal(parsed.bodies_per_frame, per_frame)
+        if name in ntu_set.empty:
+            continue
+        path = ntu_set.out / f"{name}.skeleton"
+        intended = record(SampleSpec.parse(name), ntu_set.seed, empty=False)
+        assert int(path.read_text().split()[0]) == intended.num_frames
+        sample = _as_written(path, intended.num_frames, len(intended.tracks))
+        # The reader drops the frames before the first and after the last tracked body.
+        first = min(int(track.frames[0]) for track in intended.tracks)
+        last = max(int(track.frames[-1]) for track in intended.tracks)
+        assert sample.frames == last - first + 1
+        assert sample.bodies_found == sample.bodies_kept == len(intended.tracks)
+        slots = set(range(len(intended.tracks)))
+        for track in intended.tracks:
+            written = as_written(track.xyz[:, :25]).astype(np.float32).transpose(2, 0, 1)
+            matching = [
+                m
+                for m in slots
+                if np.array_equal(sample.joints[..., m][:, track.frames - first], written)
+            ]
+            assert len(matching) == 1, f"{name}: body {track.body_id} not read back as written"
+            slots.discard(matching[0])
+        states = np.concatenate([track.tracking.ravel() for track in intended.tracks])
+        np.testing.assert_array_equal(np.sort(_tracking_states(path)), np.sort(states))
 
 
 def test_missing_skeleton_list_names_exactly_the_empty_samples(ntu_set):
@@ -62,21 +94,31 @@ def test_missing_skeleton_list_names_exactly_the_empty_samples(ntu_set):
     assert [x for x in lines[3:] if x] == ntu_set.empty
     assert len(ntu_set.empty) == round(0.1 * len(ntu_set.samples))
     for name in ntu_set.empty:
-        parsed = parse_ntu_skeleton(ntu_set.out / f"{name}.skeleton")
-        assert parsed.num_frames > 0 and not parsed.bodies
-        assert not parsed.bodies_per_frame.any()
+        path = ntu_set.out / f"{name}.skeleton"
+        assert int(path.read_text().split()[0]) > 0  # frames recorded, with no body in any
+        with pytest.raises(RawFormatError, match="no body in any frame"):
+            _as_written(path, 300, 1)
 
 
 def test_sensor_artefacts_and_two_person_classes_are_present(ntu_set):
-    parsed = [parse_ntu_skeleton(ntu_set.out / f"{n}.skeleton") for n in ntu_set.samples]
-    full = [p for n, p in zip(ntu_set.samples, parsed, strict=True) if n not in ntu_set.empty]
-    assert any((b.tracking == 1).any() for p in full for b in p.bodies), "no inferred joint"
-    assert any((p.bodies_per_frame == 0).any() for p in full), "no dropped frame"
-    ghosts = [b for p in full for b in p.bodies if len(b.frame_index) <= 8]
-    assert ghosts and all(np.ptp(b.xyz, axis=1).max() < 0.5 for b in ghosts)
-    handshakes = [p for n, p in zip(ntu_set.samples, parsed, strict=True) if n.endswith("A058")]
-    assert all(len(p.bodies) >= 2 for p in handshakes if p.bodies)
-    depth = np.concatenate([b.xyz[..., 2].ravel() for p in full for b in p.bodies])
+    full = [n for n in ntu_set.samples if n not in ntu_set.empty]
+    recordings = {n: record(SampleSpec.parse(n), ntu_set.seed) for n in full}
+    assert any((_tracking_states(ntu_set.out / f"{n}.skeleton") == 1).any() for n in full), (
+        "no inferred joint"
+    )
+    dropped = []
+    for recording in recordings.values():
+        per_frame = np.zeros(recording.num_frames, dtype=int)
+        for track in recording.tracks:
+            per_frame[track.frames] += 1
+        dropped.append((per_frame == 0).any())
+    assert any(dropped), "no dropped frame"
+    tracks = [track for r in recordings.values() for track in r.tracks]
+    ghosts = [track for track in tracks if len(track.frames) <= 8]
+    assert ghosts and all(np.ptp(g.xyz[:, :25], axis=1).max() < 0.5 for g in ghosts)
+    handshakes = [r for n, r in recordings.items() if n.endswith("A058")]
+    assert all(len(r.tracks) >= 2 for r in handshakes)
+    depth = np.concatenate([track.xyz[:, :25, 2].ravel() for track in tracks])
     assert depth.min() > 1.5 and depth.max() < 5.5
 
 

@@ -13,7 +13,7 @@ from skelprep.layouts import KINECT_V1, MSR20, NTU25, OPENPOSE18
 from skelprep.readers.base import DatasetSpec, Discovery, ReadOptions, Sample, SampleRef
 from skelprep.readers.kinetics import discover_kinetics, read_kinetics
 from skelprep.readers.msr3d import discover_msr, read_msr
-from skelprep.readers.ntu import parse_ntu_skeleton, read_ntu
+from skelprep.readers.ntu import read_ntu
 from skelprep.readers.ntu_discover import NTU_RANGES, discover_ntu
 from skelprep.readers.nwucla import META_FIELDS as NWUCLA_META
 from skelprep.readers.nwucla import build_notes, discover_nwucla, read_nwucla
@@ -34,7 +34,6 @@ __all__ = [
     "Sample",
     "SampleRef",
     "get_dataset",
-    "parse_ntu_skeleton",
 ]
 
 _NTU_META = ("setup", "camera", "subject", "replication")

@@ -16,7 +16,6 @@ Python path (`_checked_fields`) run, to name the file, line and field of the pro
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -54,26 +53,6 @@ JOINT_LINE = (
 )
 SAMPLE_ID = re.compile(r"^S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})$")
 ID_FIELDS = ("setup", "camera", "subject", "replication", "action")
-
-
-@dataclass
-class NtuBody:
-    """One Kinect body track: the frames it appears in (0-based) and its per-frame data."""
-
-    body_id: str
-    frame_index: np.ndarray  # (F_b,) int64
-    xyz: np.ndarray  # (F_b, 25, 3) float64
-    tracking: np.ndarray  # (F_b, 25) int8
-    info: np.ndarray  # (F_b, 10) float64 (the body id as a float, lossy)
-
-
-@dataclass
-class NtuSkeletonFile:
-    """A parsed `.skeleton` file: bodies in order of first appearance, body count per frame."""
-
-    num_frames: int
-    bodies: list[NtuBody]
-    bodies_per_frame: np.ndarray  # (num_frames,) int64
 
 
 def parse_sample_id(name: str) -> dict[str, int]:
@@ -175,30 +154,6 @@ def _body_ids(scanned: Scanned, walk: Walk) -> list[str]:
     """The body ids as text, in order of first appearance."""
     spans = zip(walk.id_start.tolist(), walk.id_stop.tolist(), strict=True)
     return [scanned.data[a:b].decode() for a, b in spans]
-
-
-def parse_ntu_skeleton(path: str | Path) -> NtuSkeletonFile:
-    """Parse a `.skeleton` file strictly; RawFormatError naming file, line and what was expected."""
-    scanned, walk, tracks = _walked(Path(path))
-    info = _fields(scanned, walk.info_at, BODY_INFO_FIELDS, "")
-    bodies = []
-    for b, body_id in enumerate(_body_ids(scanned, walk)):
-        rows = np.flatnonzero(walk.body_of == b)
-        frames = walk.frame_of[rows]
-        xyz, tracking = tracks.xyz[b, frames], tracks.tracking[b, frames]
-        bodies.append(NtuBody(body_id, frames, xyz, tracking, info[rows]))
-    return NtuSkeletonFile(walk.num_frames, bodies, walk.per_frame)
-
-
-def body_tracks(parsed: NtuSkeletonFile) -> tuple[np.ndarray, np.ndarray]:
-    """The bodies on the file's timeline: joints (B, T, 25, 3) and present (B, T)."""
-    shape = (len(parsed.bodies), parsed.num_frames)
-    joints = np.zeros((*shape, NTU_JOINTS, 3))
-    present = np.zeros(shape, dtype=bool)
-    for b, body in enumerate(parsed.bodies):
-        joints[b, body.frame_index] = body.xyz
-        present[b, body.frame_index] = True
-    return joints, present
 
 
 def read_ntu(ref: SampleRef, options: ReadOptions, num_actions: int = 120) -> Sample:
