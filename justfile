@@ -64,6 +64,11 @@ ablation: setup
 real-msr: setup
     {{bin}}/python pipelines/real_msr.py
 
+# NW-UCLA (real data) cross-view: build, stg-node on 4 streams, fused, with the xview-dedup figure.
+# Options pass through: `just real-ucla --seeds 0,1,2`, `just real-ucla --model st-gcn`.
+real-ucla *args: setup
+    {{bin}}/python pipelines/real_ucla.py {{args}}
+
 # Remove the virtual environment, data, runs and caches.
 clean:
     rm -rf {{venv}} data runs .pytest_cache .ruff_cache .hypothesis
