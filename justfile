@@ -64,8 +64,8 @@ ablation: setup
 real-msr: setup
     {{bin}}/python pipelines/real_msr.py
 
-# NW-UCLA (real data) cross-view: build, stg-node on 4 streams, fused, with the xview-dedup figure.
 # Options pass through: `just real-ucla --seeds 0,1,2`, `just real-ucla --model st-gcn`.
+# NW-UCLA (real data) cross-view: build, train one model on 4 streams, fuse; xview and xview-dedup.
 real-ucla *args: setup
     {{bin}}/python pipelines/real_ucla.py {{args}}
 
