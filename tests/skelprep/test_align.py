@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from skelprep.align import (
+    align_bodies,
     align_sequence,
+    coordinate_dims,
     fill_gaps,
-    rotate,
     rotation_matrix,
+    shape_recorded,
     to_sample_array,
-    translate,
 )
 from skelprep.layouts import Layout
 
@@ -40,14 +42,16 @@ def test_fill_gaps_drops_empty_ends_and_repeats_last_frame_inside_a_track() -> N
     np.testing.assert_array_equal(mask[1], [False, True, False, False])
 
 
-def test_translate_moves_origin_joint_of_first_tracked_frame_to_zero() -> None:
-    joints = np.zeros((2, 2, 4, 3))
-    joints[0, :] = UPRIGHT + [1.0, 2.0, 3.0]
-    present = np.array([[True, True], [False, False]])
-    out = translate(joints, present, origin=1)
-    np.testing.assert_allclose(out[0, 0, 1], 0.0)
-    np.testing.assert_allclose(out[0, 1], UPRIGHT)
-    assert not out[1].any()
+def test_alignment_moves_origin_joint_of_first_tracked_frame_to_zero() -> None:
+    joints = np.zeros((2, 3, 4, 3))
+    joints[0, 1:] = UPRIGHT + [1.0, 2.0, 3.0]
+    present = np.array([[False, True, True], [False, False, False]])
+    out, (matrix, offset) = align_bodies(joints, present, TOY)
+    np.testing.assert_allclose(offset, UPRIGHT[1] + [1.0, 2.0, 3.0])
+    np.testing.assert_allclose(matrix, np.eye(3), atol=1e-12)  # already upright
+    np.testing.assert_allclose(out[0, 1, 1], 0.0)
+    np.testing.assert_allclose(out[0, 2], UPRIGHT, atol=1e-12)
+    assert not out[0, 0].any() and not out[1].any()  # untracked stays zero
 
 
 def test_rotation_matrix_is_proper_and_maps_bones_to_axes() -> None:
@@ -71,9 +75,48 @@ def test_rotated_body_comes_back_upright() -> None:
     joints = np.zeros((2, 3, 4, 3))
     joints[0] = (UPRIGHT @ turn.T) + [0.4, -0.2, 2.5]
     present = np.array([[True, True, True], [False, False, False]])
-    out = rotate(translate(joints, present, 1), present, TOY.up, TOY.across)
+    out, (matrix, offset) = align_bodies(joints, present, TOY)
     np.testing.assert_allclose(out[0], np.broadcast_to(UPRIGHT, (3, 4, 3)), atol=1e-12)
     assert not out[1].any()
+    # the recorded transform undoes exactly: raw = matrix^-1 @ aligned + offset
+    back = out[0] @ np.linalg.inv(matrix).T + offset
+    np.testing.assert_allclose(back, joints[0], atol=1e-12)
+
+
+def test_planar_alignment_centres_scales_and_keeps_scores_and_missing_joints() -> None:
+    # 2-D with a score channel: joint 1 is the origin, bone 0->1 the scale ("up") bone.
+    joints = np.zeros((1, 3, 4, 3))
+    joints[0, :, :, :2] = 3.0 * UPRIGHT[:, [0, 2]] + [10.0, 20.0]
+    joints[0, :, :, 2] = 0.9
+    joints[0, 2, 3] = 0.0  # joint 3 not detected in frame 2
+    present = np.ones((1, 3), dtype=bool)
+    out, (matrix, offset) = align_bodies(joints, present, TOY, ("x", "y", "score"))
+    np.testing.assert_allclose(offset, [10.0, 20.0])
+    np.testing.assert_allclose(matrix, np.eye(2) / 3.0)
+    np.testing.assert_allclose(out[0, :2, :, :2], np.broadcast_to(UPRIGHT[:, [0, 2]], (2, 4, 2)))
+    np.testing.assert_array_equal(out[0, :, :, 2][joints[0, :, :, 2] > 0], 0.9)
+    assert not out[0, 2, 3].any()  # an undetected joint stays zero, not at -offset
+
+
+@pytest.mark.parametrize(
+    ("channels", "dims"),
+    [(("x", "y", "z"), 3), (("x", "y", "score"), 2), (("x", "y"), 2), (("c0", "c1"), 0)],
+)
+def test_coordinate_dims_reads_the_channel_names(channels: tuple[str, ...], dims: int) -> None:
+    assert coordinate_dims(channels) == dims
+
+
+def test_shape_recorded_keeps_inner_zero_frames_and_trims_trailing_ones() -> None:
+    bodies = np.zeros((3, 6, 4, 3))
+    bodies[0, [0, 1, 3]] = UPRIGHT + 1.0  # frame 2 missing, frames 4-5 padding
+    bodies[2, 1] = UPRIGHT  # a third body, beyond max_bodies
+    array, frames, found, transform = shape_recorded(bodies, TOY, ("x", "y", "z"), 8, 2, True)
+    assert (frames, found) == (4, 2) and array.shape == (3, 8, 4, 2)
+    assert not array[:, 2].any() and not array[:, 4:].any()
+    np.testing.assert_allclose(array[:, 0, :, 0].T, UPRIGHT, atol=1e-6)
+    assert transform is not None
+    _, _, _, none = shape_recorded(bodies, TOY, ("c0", "c1", "c2"), 8, 2, True)
+    assert none is None  # unnamed channels are never aligned
 
 
 def test_to_sample_array_pads_and_trims() -> None:
@@ -90,8 +133,10 @@ def test_align_sequence_without_alignment_keeps_coordinates() -> None:
     joints = np.zeros((1, 2, 4, 3))
     joints[0] = UPRIGHT + 5.0
     present = np.ones((1, 2), dtype=bool)
-    out, frames = align_sequence(joints, present, TOY, 4, 2, align=False)
+    out, frames, (matrix, offset) = align_sequence(joints, present, TOY, 4, 2, align=False)
     assert frames == 2
+    np.testing.assert_array_equal(matrix, np.eye(3))
+    np.testing.assert_array_equal(offset, np.zeros(3))
     np.testing.assert_allclose(out[:, :2, :, 0], (joints[0]).transpose(2, 0, 1), rtol=1e-6)
-    aligned, _ = align_sequence(joints, present, TOY, 4, 2, align=True)
+    aligned, _, _ = align_sequence(joints, present, TOY, 4, 2, align=True)
     np.testing.assert_allclose(aligned[:, 0, :, 0].T, UPRIGHT, atol=1e-6)

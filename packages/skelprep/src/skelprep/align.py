@@ -6,16 +6,20 @@ tracked; untracked entries are zero. The steps, in the order `align_sequence` ap
 1. `fill_gaps`: frames at the start and end in which no body is tracked are dropped; inside a
    body's tracked span, a frame where it is missing repeats its last tracked frame. Before its
    first and after its last tracked frame a body stays absent (zero).
-2. `translate`: the layout's `origin` joint of body 0, in the first frame body 0 is tracked, is
-   moved to the coordinate origin.
-3. `rotate`: the layout's `up` bone of body 0 (same frame) is turned parallel to +z and the
-   `across` bone, made orthogonal to it (Gram-Schmidt), parallel to +x. If either bone has no
-   length (or they are parallel) the rotation is skipped rather than guessed.
+2. translate (`rigid_transform`): the layout's `origin` joint of body 0, in the first frame
+   body 0 is tracked, is moved to the coordinate origin.
+3. rotate (same function): the layout's `up` bone of body 0 (same frame) is turned parallel to
+   +z and the `across` bone, made orthogonal to it (Gram-Schmidt), parallel to +x. If either
+   bone has no length (or they are parallel) the rotation is skipped rather than guessed.
+   2-D coordinates (x, y and maybe a score) are not rotated: `planar_transform` centres them
+   on `origin` and scales the `up` bone to length 1.
 4. `to_sample_array`: pad with zeros or trim to `max_frames`, keeping the valid length, and lay
    the array out as the store's (C, T, V, M) float32.
 
-Absent bodies and untracked frames stay exactly zero throughout. The per-frame loops are
-compiled (Numba): a build runs them once per raw file.
+Steps 2-3 are one affine map x -> matrix @ (x - offset) (`align_bodies`), returned with the
+result so that the store can record it per sample. Absent bodies and untracked frames stay
+exactly zero throughout. The per-frame loops are compiled (Numba): a build runs them once per
+raw file.
 """
 
 from __future__ import annotations
@@ -64,31 +68,26 @@ def _reference_frame(present: np.ndarray) -> int | None:
 
 
 @numba.njit(cache=True, nogil=True)
-def _affine(joints, present, matrix, offset):  # noqa: ANN001, ANN202 (compiled)
-    """matrix @ (x - offset) for every tracked joint position, zero where untracked."""
+def _affine(joints, present, matrix, offset, keep_zero):  # noqa: ANN001, ANN202 (compiled)
+    """matrix @ (x - offset) on the first D channels of every tracked joint, zero where
+    untracked; other channels (scores) are copied. `keep_zero`: a joint whose D coordinates
+    are all zero (not detected, as 2-D pose estimators write it) stays zero."""
     out = np.zeros_like(joints)
+    dims = matrix.shape[0]
     for m in range(joints.shape[0]):
         for t in range(joints.shape[1]):
             if not present[m, t]:
                 continue
             for v in range(joints.shape[2]):
-                x = joints[m, t, v, 0] - offset[0]
-                y = joints[m, t, v, 1] - offset[1]
-                z = joints[m, t, v, 2] - offset[2]
-                for axis in range(3):
-                    out[m, t, v, axis] = (
-                        matrix[axis, 0] * x + matrix[axis, 1] * y + matrix[axis, 2] * z
-                    )
+                out[m, t, v, dims:] = joints[m, t, v, dims:]
+                if keep_zero and not joints[m, t, v, :dims].any():
+                    continue
+                for axis in range(dims):
+                    total = 0.0
+                    for k in range(dims):
+                        total += matrix[axis, k] * (joints[m, t, v, k] - offset[k])
+                    out[m, t, v, axis] = total
     return out
-
-
-def translate(joints: np.ndarray, present: np.ndarray, origin: int) -> np.ndarray:
-    """Move joint `origin` of body 0 (first tracked frame) to the origin (step 2)."""
-    ref = _reference_frame(present)
-    if ref is None:
-        return joints.copy()
-    joints = np.ascontiguousarray(joints, dtype=np.float64)
-    return _affine(joints, np.ascontiguousarray(present), np.eye(3), joints[0, ref, origin].copy())
 
 
 @numba.njit(cache=True, nogil=True)
@@ -122,17 +121,84 @@ def rotation_matrix(up: np.ndarray, across: np.ndarray) -> np.ndarray:
     return _rotation(np.asarray(up, dtype=np.float64), np.asarray(across, dtype=np.float64))
 
 
-def rotate(
-    joints: np.ndarray, present: np.ndarray, up: tuple[int, int], across: tuple[int, int]
-) -> np.ndarray:
-    """Rotate every body so that body 0's `up` bone is +z and its `across` bone +x (step 3)."""
+def rigid_transform(
+    joints: np.ndarray, present: np.ndarray, layout: Layout
+) -> tuple[np.ndarray, np.ndarray]:
+    """3-D: (rotation, offset) of steps 2-3 from body 0 in its first tracked frame.
+
+    offset = the `origin` joint there; rotation = `rotation_matrix` of the `up` and `across`
+    bones measured after the translation. Identity and zero when body 0 is never tracked.
+    """
     ref = _reference_frame(present)
     if ref is None:
-        return joints.copy()
-    body = joints[0, ref]
-    matrix = rotation_matrix(body[up[1]] - body[up[0]], body[across[1]] - body[across[0]])
+        return np.eye(3), np.zeros(3)
+    body = np.asarray(joints[0, ref, :, :3], dtype=np.float64)
+    offset = body[layout.origin].copy()
+    moved = body - offset
+    (a, b), (c, d) = layout.up, layout.across
+    return rotation_matrix(moved[b] - moved[a], moved[d] - moved[c]), offset
+
+
+def planar_transform(
+    joints: np.ndarray, present: np.ndarray, layout: Layout
+) -> tuple[np.ndarray, np.ndarray]:
+    """2-D: (I / scale, offset) centring body 0 on `origin` and giving the `up` bone length 1.
+
+    offset = the `origin` joint in the first tracked frame of body 0 where it was detected
+    (a joint at exactly (0, 0) is undetected); scale = the median length of the `up` bone over
+    body 0's frames in which both its joints were detected, which is robust to the jitter of
+    single 2-D detections. Without such a frame the offset (or scale) is left out.
+    """
+    body = np.asarray(joints[0, :, :, :2], dtype=np.float64) if len(joints) else np.zeros((0, 0, 2))
+    tracked = present[0] if len(present) else np.zeros(0, dtype=bool)
+    detected = body.any(axis=-1) & tracked[:, None]
+    seen = np.flatnonzero(detected[:, layout.origin])
+    offset = body[seen[0], layout.origin].copy() if len(seen) else np.zeros(2)
+    a, b = layout.up
+    both = detected[:, a] & detected[:, b]
+    lengths = np.linalg.norm(body[both, b] - body[both, a], axis=-1)
+    scale = float(np.median(lengths)) if len(lengths) else 0.0
+    return np.eye(2) / (scale if scale > _DEGENERATE else 1.0), offset
+
+
+TRANSFORMS = {3: rigid_transform, 2: planar_transform}
+"""Coordinate channels (leading x, y[, z]) -> the rule that aligns them."""
+
+
+def coordinate_dims(channels: tuple[str, ...]) -> int:
+    """How many leading channels are coordinates that alignment can use: 3 for x, y, z;
+    2 for x, y (then a score or other channels); 0 when the channels are not named so."""
+    for dims in sorted(TRANSFORMS, reverse=True):
+        if tuple(channels[:dims]) == ("x", "y", "z")[:dims]:
+            return dims
+    return 0
+
+
+def identity_transform(dims: int) -> tuple[np.ndarray, np.ndarray]:
+    """The transform of a sample that is not aligned: x -> I (x - 0)."""
+    return np.eye(dims), np.zeros(dims)
+
+
+def align_bodies(
+    joints: np.ndarray,
+    present: np.ndarray,
+    layout: Layout,
+    channels: tuple[str, ...] = ("x", "y", "z"),
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Steps 2-3: (aligned joints, (matrix, offset)) with aligned = matrix @ (x - offset) on the
+    coordinate channels of every tracked frame (`coordinate_dims`; other channels unchanged).
+
+    3-D coordinates are translated and rotated (`rigid_transform`), 2-D ones centred and scaled
+    (`planar_transform`; undetected joints stay at zero). The transform is what the store
+    records per sample, so the raw coordinates are `inverse(matrix) @ aligned + offset`.
+    """
+    dims = coordinate_dims(channels)
+    if dims == 0:
+        raise ValueError(f"channels {list(channels)} have no x, y[, z] to align")
+    matrix, offset = TRANSFORMS[dims](joints, present, layout)
     joints = np.ascontiguousarray(joints, dtype=np.float64)
-    return _affine(joints, np.ascontiguousarray(present), matrix, np.zeros(3))
+    aligned = _affine(joints, np.ascontiguousarray(present), matrix, offset, dims == 2)
+    return aligned, (matrix, offset)
 
 
 def to_sample_array(joints: np.ndarray, max_frames: int, max_bodies: int) -> tuple[np.ndarray, int]:
@@ -152,14 +218,43 @@ def align_sequence(
     max_frames: int,
     max_bodies: int,
     align: bool = True,
-) -> tuple[np.ndarray, int]:
-    """Steps 1-4 on the kept bodies (body 0 first); `align=False` skips translation and rotation.
+) -> tuple[np.ndarray, int, tuple[np.ndarray, np.ndarray]]:
+    """Steps 1-4 on the kept 3-D bodies (body 0 first); `align=False` skips steps 2-3.
 
-    Returns the (C, max_frames, V, max_bodies) float32 array and the number of valid frames
-    (0 when no body is tracked in any frame; callers treat that as an error).
+    Returns the (C, max_frames, V, max_bodies) float32 array, the number of valid frames (0
+    when no body is tracked in any frame; callers treat that as an error) and the transform
+    (matrix, offset) applied (the identity when not aligned).
     """
     joints, present = fill_gaps(joints, present)
+    transform = identity_transform(3)
     if align:
-        joints = translate(joints, present, layout.origin)
-        joints = rotate(joints, present, layout.up, layout.across)
-    return to_sample_array(joints, max_frames, max_bodies)
+        joints, transform = align_bodies(joints, present, layout)
+    array, frames = to_sample_array(joints, max_frames, max_bodies)
+    return array, frames, transform
+
+
+def shape_recorded(
+    bodies: np.ndarray,
+    layout: Layout,
+    channels: tuple[str, ...],
+    max_frames: int,
+    max_bodies: int,
+    align: bool,
+) -> tuple[np.ndarray, int, int, tuple[np.ndarray, np.ndarray] | None]:
+    """Bodies (M, T, V, C) as recorded (array imports: no gap filling, no body selection) ->
+    (C, max_frames, V, max_bodies) float32, valid frames, bodies found, transform.
+
+    A body is tracked in a frame where any of its values is non-zero; the valid length runs to
+    the last such frame (zero frames before it are kept as recorded). The first `max_bodies`
+    bodies are kept. With `align` and named coordinate channels the bodies are aligned
+    (`align_bodies`); the transform is None when they were not.
+    """
+    present = bodies.any(axis=(2, 3))  # (M, T)
+    filled = np.flatnonzero(present.any(axis=0))
+    length = int(filled[-1]) + 1 if len(filled) else 0
+    kept = np.asarray(bodies[:max_bodies, :length], dtype=np.float64)
+    transform = None
+    if align and coordinate_dims(channels):
+        kept, transform = align_bodies(kept, present[:max_bodies, :length], layout, channels)
+    array, frames = to_sample_array(kept, max_frames, max_bodies)
+    return array, frames, int(present.any(axis=1).sum()), transform

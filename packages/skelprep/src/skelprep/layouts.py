@@ -318,3 +318,11 @@ COCO17 = Layout(
 LAYOUTS: dict[str, Layout] = {
     layout.name: layout for layout in (NTU25, MSR20, KINECT_V1, OPENPOSE18, COCO17)
 }
+
+
+def get_layout(name: str) -> Layout:
+    """Look a layout up by name, with a clear error listing the known ones."""
+    try:
+        return LAYOUTS[name]
+    except KeyError:
+        raise KeyError(f"unknown layout {name!r}; known: {sorted(LAYOUTS)}") from None

@@ -23,15 +23,20 @@ NOISY_FRAME_FRACTION = 0.69754
 class ReadOptions:
     """How samples are read and shaped.
 
-    `max_frames` / `max_bodies` give the output shape; `align` turns the translation and rotation
-    of align.py on (3-D datasets only); `sample_set` picks MSR Action3D's list ("cvpr12" or "all").
-    The denoising thresholds are documented in skelprep.bodies.
+    `max_frames` / `max_bodies` give the output shape; `align` turns the alignment of align.py
+    on (3-D: translation and rotation; 2-D: centring and scale); `sample_set` picks MSR
+    Action3D's list ("cvpr12" or "all"); `layout` names a registry layout for readers whose
+    layout is not fixed (stgcn-npy, folder; "" = decided by the data); `unlabelled` stores every
+    sample with label -1 (recordings to classify). The denoising thresholds are documented in
+    skelprep.bodies.
     """
 
     max_frames: int = 300
     max_bodies: int = 2
     align: bool = True
     sample_set: str = "default"
+    layout: str = ""
+    unlabelled: bool = False
     min_body_frames: int = MIN_BODY_FRAMES
     spread_ratio: float = SPREAD_RATIO
     noisy_frame_fraction: float = NOISY_FRAME_FRACTION

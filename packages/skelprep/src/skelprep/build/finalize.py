@@ -16,6 +16,7 @@ import numpy as np
 import zarr
 
 from skelprep import SCHEMA, __version__
+from skelprep.align import coordinate_dims
 from skelprep.build.decide import ASIDE_MARK
 from skelprep.build.params import BuildParams
 from skelprep.readers.base import DatasetSpec
@@ -37,6 +38,30 @@ def stats(group: zarr.Group, skipped: list[dict], seconds: float, phases: dict[s
     }
 
 
+ALIGNMENT_KINDS = {3: "rigid-3d", 2: "planar-2d"}
+"""Coordinate channels -> the name of the alignment applied to them (skelprep.align)."""
+
+
+def alignment_attrs(spec: DatasetSpec, align: bool) -> dict:
+    """The attrs `alignment`: whether the samples were aligned, how, or why not."""
+    dims = coordinate_dims(spec.channels)
+    if not align:
+        return {"applied": False, "reason": "--no-align"}
+    if not spec.aligns:
+        return {"applied": False, "reason": f"the {spec.name} reader keeps its source's values"}
+    if not dims:
+        reason = f"channels {list(spec.channels)} name no x, y[, z] coordinates"
+        return {"applied": False, "reason": reason}
+    layout = spec.layout
+    return {
+        "applied": True,
+        "kind": ALIGNMENT_KINDS[dims],
+        "origin": layout.joints[layout.origin],
+        "up": [layout.joints[j] for j in layout.up],
+        "across": [layout.joints[j] for j in layout.across] if dims == 3 else None,
+    }
+
+
 def root_attrs(
     spec: DatasetSpec,
     classes: list[str],
@@ -44,12 +69,15 @@ def root_attrs(
     source: dict,
     skipped: list[dict],
     stats_: dict,
+    labelled: bool,
 ) -> dict:
     """Every root attribute of docs/store-format.md."""
     return {
         "schema": SCHEMA,
         "dataset": spec.name,
         "layout": spec.layout.to_attrs(),
+        "labelled": labelled,
+        "alignment": alignment_attrs(spec, params.align),
         "classes": list(classes),
         "num_classes": len(classes),
         "channels": list(spec.channels),

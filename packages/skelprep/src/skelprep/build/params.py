@@ -30,6 +30,8 @@ class BuildParams:
     max_bodies: int = 2
     align: bool = True
     sample_set: str = "default"
+    layout: str = ""
+    unlabelled: bool = False
     min_body_frames: int = _READ_DEFAULTS.min_body_frames
     spread_ratio: float = _READ_DEFAULTS.spread_ratio
     noisy_frame_fraction: float = _READ_DEFAULTS.noisy_frame_fraction
@@ -67,6 +69,8 @@ class BuildParams:
             max_bodies=self.max_bodies,
             align=self.align,
             sample_set=self.sample_set,
+            layout=self.layout,
+            unlabelled=self.unlabelled,
             min_body_frames=self.min_body_frames,
             spread_ratio=self.spread_ratio,
             noisy_frame_fraction=self.noisy_frame_fraction,
@@ -95,6 +99,8 @@ class BuildParams:
             "max_bodies": self.max_bodies,
             "alignment": self.align,
             "sample_set": self.sample_set,
+            "layout": self.layout,
+            "unlabelled": self.unlabelled,
             "denoise": {
                 "min_body_frames": self.min_body_frames,
                 "spread_ratio": self.spread_ratio,

@@ -15,6 +15,7 @@ import zarr
 from dask.distributed import Client, as_completed
 from tqdm import tqdm
 
+from skelprep.align import coordinate_dims
 from skelprep.build.staged_joints import link_whole_chunks, place_chunk
 from skelprep.build.staging import chunk_path, test_kill_hook
 from skelprep.build.tasks import load_parsed, parse_chunk, parsed_summary
@@ -111,7 +112,9 @@ def compact(
     counts = [s["count"] for s in summaries]
     num = sum(counts)
     shape = (len(spec.channels), options.max_frames, spec.layout.num_joints, options.max_bodies)
-    create_sample_arrays(group, num, shape, spec.meta_fields, chunk_size)
+    create_sample_arrays(
+        group, num, shape, spec.meta_fields, chunk_size, coordinate_dims(spec.channels)
+    )
     small: dict[str, list] = {}
     for k in range(len(summaries)):
         for key, values in load_parsed(chunk_path(partial, "parse", k)).items():

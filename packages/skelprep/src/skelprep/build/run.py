@@ -26,7 +26,7 @@ from skelprep.build.staging import (
 )
 from skelprep.errors import SkelprepError
 from skelprep.fingerprint import source_fingerprint
-from skelprep.store import is_partial, partial_path
+from skelprep.store import describe_preparation, is_partial, partial_path
 
 
 @dataclass
@@ -138,7 +138,7 @@ def _build(
     clock = PhaseClock(start)
     with client_in_background(request.scheduler, request.workers) as started:
         state = _prepare(partial, params.content_key(), source["fingerprint"])
-        spec = get_dataset(params.dataset).resolve(raw)
+        spec = get_dataset(params.dataset).resolve(raw, options)
         discovery = spec.discover(raw, options)
         if not discovery.refs:
             raise SkelprepError(
@@ -175,7 +175,7 @@ def _build(
         labels = group["label"][:].astype(np.int64)
         names = group["sample"][:].tolist()
         meta = {f: group[f"meta/{f}"][:] for f in spec.meta_fields}
-        splits = spec.splits(meta, labels, names)
+        splits = {} if params.unlabelled else spec.splits(meta, labels, names)
         write_splits(group, splits)
         reader_notes = spec.notes(meta, group["frames"][:]) if spec.notes else []
         clock.mark("splits")
@@ -192,14 +192,17 @@ def _build(
     skipped += [entry for summary in state["summaries"] for entry in summary["skipped"]]
     clock.mark("semantic")
     stats = finalize.stats(group, skipped, time.perf_counter() - start, clock.seconds)
-    group.attrs.put(finalize.root_attrs(spec, classes, params, source, skipped, stats))
+    labelled = bool(len(labels)) and bool((labels >= 0).all())
+    attrs = finalize.root_attrs(spec, classes, params, source, skipped, stats, labelled)
+    group.attrs.put(attrs)
     shutil.rmtree(partial / "staging", ignore_errors=True)
     consolidate(partial)
     test_kill_hook("finalize", 1)
     drop_state(partial)
     lock.release_file()
     finalize.swap_in(partial, request.out)
-    notes = [f"split {s}: no training sample, no semantic adjacency" for s in left_out]
+    notes = describe_preparation(attrs)
+    notes += [f"split {s}: no training sample, no semantic adjacency" for s in left_out]
     notes += reader_notes
     return BuildResult(
         Path(request.out), Action.BUILD, stats["seconds"], stats, skipped, notes=notes

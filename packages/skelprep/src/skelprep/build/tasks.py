@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import zarr
 
+from skelprep.align import coordinate_dims, identity_transform
 from skelprep.build.staged_joints import joints_path, stage_joints
 from skelprep.build.staging import save_npz
 from skelprep.dtw import joint_pair_distances, sample_series
@@ -23,6 +24,7 @@ from skelprep.readers.base import ReadOptions, SampleRef
 
 META_PREFIX = "meta/"
 SKIPPED_KEY = "skipped"
+MATRIX_KEY, OFFSET_KEY = "alignment/matrix", "alignment/offset"
 
 
 def relative_name(raw: Path, path: str | Path) -> str:
@@ -51,9 +53,10 @@ def parse_chunk(
     The joints go to a Zarr array beside it, encoded as the store's (`staged_joints`), the
     rest to the `.npz`, written last: its presence means the chunk is complete. A malformed
     file is recorded in `skipped` (file, line, reason), never raised: the strict policy is
-    the orchestrator's decision, so the staged chunk is the same under both.
+    the orchestrator's decision, so the staged chunk is the same under both. An unlabelled
+    build (`options.unlabelled`) stores every label as -1.
     """
-    spec = get_dataset(dataset).resolve(Path(raw))
+    spec = get_dataset(dataset).resolve(Path(raw), options)
     samples, skipped = [], []
     for ref in refs:
         try:
@@ -64,11 +67,15 @@ def parse_chunk(
     arrays = {
         "joints": np.stack([s.joints for s in samples]) if samples else np.zeros((0, *shape)),
         "frames": np.array([s.frames for s in samples], dtype=np.int32),
-        "label": np.array([s.label for s in samples], dtype=np.int16),
+        "label": np.array([-1 if options.unlabelled else s.label for s in samples], np.int16),
         "sample": np.array([s.name for s in samples], dtype=str),
         "bodies_found": np.array([s.bodies_found for s in samples], dtype=np.int8),
         "bodies_kept": np.array([s.bodies_kept for s in samples], dtype=np.int8),
     }
+    dims = coordinate_dims(spec.channels)
+    transforms = [s.transform or identity_transform(dims) for s in samples]
+    arrays[MATRIX_KEY] = np.array([m for m, _ in transforms]).reshape(-1, dims, dims)
+    arrays[OFFSET_KEY] = np.array([o for _, o in transforms]).reshape(-1, dims)
     joints = arrays.pop("joints").astype(np.float32, copy=False)
     stage_joints(joints_path(target), joints, chunk_size)
     for field in spec.meta_fields:

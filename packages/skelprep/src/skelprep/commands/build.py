@@ -45,7 +45,9 @@ def _summary(result: BuildResult) -> str:
 
 
 @click.command()
-@click.option("--dataset", required=True, help="Registry name: ntu60, ntu120, kinetics, ...")
+@click.option(
+    "--dataset", required=True, help="Registry name: ntu60, ntu120, kinetics, msr3d, folder, ..."
+)
 @click.option("--raw", type=click.Path(path_type=Path), help="Raw directory [data/raw/<dataset>].")
 @click.option("--out", type=click.Path(path_type=Path), help="Store path [data/<dataset>.zarr].")
 @click.option("--eps", type=float, default=DEFAULTS.eps, show_default=True)
@@ -54,7 +56,18 @@ def _summary(result: BuildResult) -> str:
 @click.option("--rule", default=DEFAULTS.rule, show_default=True, help="gaussian, eq3 or knn.")
 @click.option("--max-frames", type=int, default=DEFAULTS.max_frames, show_default=True)
 @click.option("--max-bodies", type=int, default=DEFAULTS.max_bodies, show_default=True)
-@click.option("--no-align", is_flag=True, help="Keep camera coordinates (no rotation).")
+@click.option(
+    "--no-align", is_flag=True, help="Keep the raw coordinates (no translation, rotation, scale)."
+)
+@click.option(
+    "--layout",
+    default=DEFAULTS.layout,
+    help="Layout for stgcn-npy / folder data: ntu25, msr20, kinect-v1, openpose18, coco17 "
+    "[decided by V, or the folder's layout.toml].",
+)
+@click.option(
+    "--unlabelled", is_flag=True, help="Recordings to classify: labels -1, no splits, no DTW."
+)
 @click.option("--sample-set", default=DEFAULTS.sample_set, show_default=True)
 @click.option("--strict", is_flag=True, help="Stop at the first malformed raw file.")
 @click.option("--force", is_flag=True, help="Rebuild a store built with other parameters.")
@@ -87,6 +100,8 @@ def build(**opts: object) -> None:
         max_frames=opts["max_frames"],
         max_bodies=opts["max_bodies"],
         align=not opts["no_align"],
+        layout=opts["layout"],
+        unlabelled=opts["unlabelled"],
         sample_set=opts["sample_set"],
         chunk_size=opts["chunk_size"],
         dtw_radius=opts["dtw_radius"],
@@ -106,12 +121,13 @@ def build(**opts: object) -> None:
         force=opts["force"],
         scheduler=opts["scheduler"],
         workers=opts["workers"],
-        progress=not opts["quiet"],
+        # bars only on a terminal: in a batch job's log each redraw would be another line
+        progress=not opts["quiet"] and click.get_text_stream("stderr").isatty(),
     )
     try:
         result = build_store(request)
     except (SkelprepError, ValueError) as exc:
-        raise click.ClickException(str(exc).strip("'\"")) from None
+        raise click.ClickException(str(exc)) from None
     if result.action is Action.REUSE:
         click.echo(f"reusing {result.store}: build parameters and raw files unchanged")
     elif result.action is Action.SEMANTIC:

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from skelprep.errors import StoreError
-from skelprep.store import open_store, read_attrs, validate_store
+from skelprep.store import describe_preparation, open_store, read_attrs, validate_store
 
 
 def describe_store(path: Path) -> list[str]:
@@ -29,12 +29,12 @@ def describe_store(path: Path) -> list[str]:
         f"channels {','.join(attrs['channels'])}",
         f"joints     {joints.dtype} {joints.shape} (N, C, T, V, M), chunks {joints.chunks}, "
         f"{size / 2**20:.1f} MiB on disk",
-        f"classes    {attrs['num_classes']}",
+        *describe_preparation(attrs),
         f"skipped    {len(attrs['skipped'])} raw files",
         f"source     {attrs['source']['file_count']} files in {attrs['source']['raw_root']}",
         "splits:",
     ]
-    for name in sorted(group["splits"].group_keys()):
+    for name in sorted(group["splits"].group_keys()) if "splits" in group else []:
         train, test = (group[f"splits/{name}/{part}"].shape[0] for part in ("train", "test"))
         lines.append(f"  {name:10s} train {train:7d}  test {test:7d}")
     lines.append(f"build      {json.dumps(attrs['build'], sort_keys=True)}")

@@ -7,7 +7,7 @@ all datasets alike; a `DatasetSpec` bundles discovery, reading and the official 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,8 @@ class Sample:
     """One sample ready to store.
 
     `joints` is float32 (C, max_frames, V, M), zero past `frames` and for absent bodies.
+    `transform` = (matrix (D, D), offset (D,)) is the alignment applied to its D coordinate
+    channels, aligned = matrix @ (raw - offset); None when the sample was not aligned.
     """
 
     name: str
@@ -42,6 +44,7 @@ class Sample:
     meta: dict[str, int]
     bodies_found: int
     bodies_kept: int
+    transform: tuple[np.ndarray, np.ndarray] | None = None
 
 
 @dataclass
@@ -62,8 +65,9 @@ SplitFn = Callable[
 class DatasetSpec:
     """A dataset in the registry: layout, channel names, metadata fields, discover/read/splits.
 
-    `for_raw` is set for datasets whose layout depends on the data (stgcn-npy); call
-    `spec.resolve(raw)` before building to get the spec that matches a raw directory.
+    `for_raw` is set for datasets whose layout depends on the data (stgcn-npy, folder); call
+    `spec.resolve(raw, options)` before building to get the spec that matches a raw directory.
+    `aligns` is False for readers that keep their source's normalisation (Kinetics JSON).
     """
 
     name: str
@@ -73,16 +77,15 @@ class DatasetSpec:
     discover: Callable[[Path, ReadOptions], Discovery]
     read: Callable[[SampleRef, ReadOptions], Sample]
     splits: SplitFn
-    for_raw: Callable[[DatasetSpec, Path], DatasetSpec] | None = field(default=None, repr=False)
+    for_raw: Callable[[DatasetSpec, Path, ReadOptions], DatasetSpec] | None = field(
+        default=None, repr=False
+    )
+    aligns: bool = True
     # Extra build-summary lines from the built store's (meta arrays, frames) (nwucla's counts).
     notes: Callable[[dict[str, np.ndarray], np.ndarray], list[str]] | None = field(
         default=None, repr=False
     )
 
-    def resolve(self, raw: Path) -> DatasetSpec:
+    def resolve(self, raw: Path, options: ReadOptions = ReadOptions()) -> DatasetSpec:
         """The spec for this raw directory (itself, unless the layout is read from the data)."""
-        return self if self.for_raw is None else self.for_raw(self, Path(raw))
-
-    def with_layout(self, layout: Layout, channels: tuple[str, ...]) -> DatasetSpec:
-        """A copy with another layout and channel names (used by `for_raw`)."""
-        return replace(self, layout=layout, channels=channels, for_raw=None)
+        return self if self.for_raw is None else self.for_raw(self, Path(raw), options)

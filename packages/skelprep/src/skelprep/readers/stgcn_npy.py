@@ -1,37 +1,41 @@
 """Import of ST-GCN-format arrays: `{train,val}_data.npy` (N, C, T, V, M) + `{train,val}_label.pkl`.
 
 The label pickle is `(sample_names, labels)` and is read only through skelprep.safe_pickle. The
-arrays are memory-mapped, so a row is read without loading the file. The data are taken as they
-are (already normalised by whoever made them): no alignment; only trimmed/padded to `max_frames`
-and `max_bodies`. The valid length is the last frame holding a non-zero value.
+arrays are memory-mapped, so a row is read without loading the file. Each row is aligned like
+the other readers' samples (3-D: origin joint to 0, up bone to +z, across bone to +x; 2-D:
+centred and scaled; `--no-align` keeps the values), then trimmed/padded to `max_frames` and
+`max_bodies`. The valid length is the last frame holding a non-zero value.
 
-The layout is inferred from V (`LAYOUT_BY_JOINTS`); another V gets a generic chain layout
-(`chain_layout`: joints 0..V-1 joined in order, joint 0 as centre and origin) so that any
-ST-GCN array can be imported, with channels named c0, c1, ... since their meaning is unknown.
+The layout is `--layout NAME` when given (20 joints may be `msr20` or `kinect-v1`), else
+inferred from V (`LAYOUT_BY_JOINTS`); another V gets a generic chain layout (`chain_layout`:
+joints 0..V-1 joined in order, joint 0 as centre and origin) so that any ST-GCN array can be
+imported, with channels named c0, c1, ... since their meaning is unknown (and no alignment).
 """
 
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from skelprep import safe_pickle
-from skelprep.errors import RawFormatError
-from skelprep.layouts import MSR20, NTU25, OPENPOSE18, Layout
+from skelprep.align import shape_recorded
+from skelprep.errors import RawFormatError, SkelprepError
+from skelprep.layouts import COCO17, MSR20, NTU25, OPENPOSE18, Layout, get_layout
 from skelprep.readers.base import DatasetSpec, Discovery, ReadOptions, Sample, SampleRef
 from skelprep.splits import SUBSET_CODES
 
-LAYOUT_BY_JOINTS: dict[int, tuple[Layout, tuple[str, ...]]] = {
-    25: (NTU25, ("x", "y", "z")),
-    18: (OPENPOSE18, ("x", "y", "score")),
-    20: (MSR20, ("x", "y", "z")),
+LAYOUT_BY_JOINTS: dict[int, Layout] = {
+    layout.num_joints: layout for layout in (NTU25, OPENPOSE18, MSR20, COCO17)
 }
+"""The layout an array of V joints gets without --layout (20 joints: MSR Action3D's order)."""
 
 
-def chain_layout(joints: int) -> Layout:
-    """A generic layout for V joints with unknown meaning: a chain 0-1-...-(V-1)."""
+def chain_layout(joints: int, width: int = 3) -> Layout:
+    """A generic layout for V joints with unknown meaning: a chain 0-1-...-(V-1), with its
+    `width` channels named c0, c1, ... (unknown meaning, so never aligned)."""
     if joints < 2:
         raise ValueError(f"a layout needs at least 2 joints, not {joints}")
     return Layout(
@@ -42,6 +46,7 @@ def chain_layout(joints: int) -> Layout:
         origin=0,
         up=(0, 1),
         across=(0, min(2, joints - 1)),
+        channels=tuple(f"c{c}" for c in range(width)),
     )
 
 
@@ -112,8 +117,11 @@ def discover_stgcn(raw: Path, options: ReadOptions) -> Discovery:
     return Discovery(sorted(refs, key=lambda ref: ref.name), skipped, classes)
 
 
-def read_stgcn(ref: SampleRef, options: ReadOptions) -> Sample:
-    """Row `ref.index` of the array, shaped to (C, max_frames, V, max_bodies)."""
+def read_stgcn(
+    ref: SampleRef, options: ReadOptions, layout: Layout = NTU25, channels: tuple[str, ...] = ()
+) -> Sample:
+    """Row `ref.index` of the array, aligned (per `options.align`) and shaped to
+    (C, max_frames, V, max_bodies); `layout` and `channels` come from `for_raw`."""
     data = _open(ref.path)
     subset = ref.path.name.removesuffix("_data.npy")
     names, labels = _labels(ref.path.with_name(f"{subset}_label.pkl"), len(data))
@@ -122,27 +130,47 @@ def read_stgcn(ref: SampleRef, options: ReadOptions) -> Sample:
     row = np.asarray(data[ref.index], dtype=np.float64)
     if not np.isfinite(row).all():
         raise RawFormatError(ref.path, f"row {ref.index}: non-finite value (NaN or inf)")
-    filled = np.flatnonzero(row.any(axis=(0, 2, 3)))
-    if len(filled) == 0:
+    if not row.any():
         raise RawFormatError(ref.path, f"row {ref.index}: no valid frame (all zeros)")
-    channels, frames, joints, bodies = row.shape
-    out = np.zeros((channels, options.max_frames, joints, options.max_bodies), dtype=np.float32)
-    length = min(int(filled[-1]) + 1, options.max_frames)
-    kept = min(bodies, options.max_bodies)
-    out[:, :length, :, :kept] = row[:, :length, :, :kept]
-    found = int(row.any(axis=(0, 1, 2)).sum())
+    out, length, found, transform = shape_recorded(
+        row.transpose(3, 1, 2, 0),
+        layout,
+        channels,
+        options.max_frames,
+        options.max_bodies,
+        options.align,
+    )
+    kept = min(found, options.max_bodies)
     meta = {"subset": SUBSET_CODES[subset]}
-    return Sample(names[ref.index], labels[ref.index], out, length, meta, found, min(found, kept))
+    return Sample(names[ref.index], labels[ref.index], out, length, meta, found, kept, transform)
 
 
-def for_raw(spec: DatasetSpec, raw: Path) -> DatasetSpec:
-    """The stgcn-npy spec with the layout and channels that fit the arrays under `raw`."""
+def for_raw(spec: DatasetSpec, raw: Path, options: ReadOptions) -> DatasetSpec:
+    """The stgcn-npy spec with the layout and channels that fit the arrays under `raw`.
+
+    Channels are the layout's when their count matches C, else c0, c1, ... (unknown meaning).
+    """
     data_path = next(iter(_subsets(raw).values()))[0]
     data = _open(data_path)
-    joints = data.shape[3]
-    layout, channels = LAYOUT_BY_JOINTS.get(
-        joints, (chain_layout(joints), tuple(f"c{c}" for c in range(data.shape[1])))
-    )
-    if len(channels) != data.shape[1]:
-        channels = tuple(f"c{c}" for c in range(data.shape[1]))
-    return spec.with_layout(layout, channels)
+    joints, width = data.shape[3], data.shape[1]
+    layout = layout_for(joints, width, options.layout, data_path)
+    channels = layout.channels
+    if len(channels) != width:
+        channels = tuple(f"c{c}" for c in range(width))
+    read = functools.partial(read_stgcn, layout=layout, channels=channels)
+    return replace(spec, layout=layout, channels=channels, read=read, for_raw=None)
+
+
+def layout_for(joints: int, width: int, name: str, source: Path) -> Layout:
+    """The layout `name` (checked against V) or, without a name, the one V implies."""
+    if not name:
+        return LAYOUT_BY_JOINTS.get(joints) or chain_layout(joints, width)
+    try:
+        layout = get_layout(name)
+    except KeyError as exc:
+        raise SkelprepError(f"--layout: {exc.args[0]}") from None
+    if layout.num_joints != joints:
+        raise SkelprepError(
+            f"--layout {name} has {layout.num_joints} joints but {source} holds {joints}"
+        )
+    return layout

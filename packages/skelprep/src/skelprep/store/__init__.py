@@ -2,7 +2,13 @@
 opened (refusing a `.partial` or another schema), written, validated and described.
 """
 
-from skelprep.store.open import is_partial, open_store, partial_path, read_attrs
+from skelprep.store.open import (
+    describe_preparation,
+    is_partial,
+    open_store,
+    partial_path,
+    read_attrs,
+)
 from skelprep.store.schema import (
     ARRAY_DTYPES,
     REQUIRED_ATTRS,
@@ -25,6 +31,7 @@ __all__ = [
     "SCHEMA",
     "consolidate",
     "create_sample_arrays",
+    "describe_preparation",
     "is_partial",
     "joints_codec",
     "joints_spec",

@@ -60,3 +60,31 @@ def open_store(store: Path) -> zarr.Group:
     """The root group of a finished store, read-only (checks schema first, see read_attrs)."""
     read_attrs(store)
     return zarr.open_group(str(store), mode="r")
+
+
+def describe_preparation(attrs: dict) -> list[str]:
+    """Two lines saying how the samples were prepared: layout and alignment, labels.
+
+    Shared by `skelprep info` and the build summary, so both say the same thing.
+    """
+    layout = attrs["layout"]
+    alignment = attrs.get("alignment")
+    if alignment is None:
+        how = "alignment not recorded (store written before skelprep recorded it)"
+    elif alignment["applied"]:
+        how = (
+            f"aligned {alignment['kind']}: origin {alignment['origin']!r} at 0, "
+            f"up bone {' -> '.join(alignment['up'])}"
+            + (f", across {' -> '.join(alignment['across'])}" if alignment.get("across") else "")
+        )
+    else:
+        how = f"not aligned ({alignment['reason']})"
+    labels = (
+        f"{attrs['num_classes']} classes"
+        if attrs.get("labelled", True)
+        else "unlabelled (every label -1, no splits): classify it with `stgnode predict`"
+    )
+    return [
+        f"layout     {layout['name']} ({len(layout['joints'])} joints), {how}",
+        f"labels     {labels}",
+    ]

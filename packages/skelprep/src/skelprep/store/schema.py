@@ -44,6 +44,13 @@ ARRAY_DTYPES: dict[str, np.dtype | type] = {
 }
 """Per-sample array (axis 0 = N) -> dtype; `sample` is a variable-length UTF-8 string array."""
 
+ALIGNMENT_SHAPES: dict[str, tuple[str, ...]] = {
+    "alignment/matrix": ("D", "D"),
+    "alignment/offset": ("D",),
+}
+"""Per-sample alignment transform (aligned = matrix @ (raw - offset)) -> its shape past N, in
+units of D, the number of coordinate channels (3 for x, y, z; 2 for x, y; 0 if unnamed)."""
+ALIGNMENT_DTYPE = np.dtype("float64")
 META_DTYPE = np.dtype("int16")
 SPLIT_DTYPE = np.dtype("int64")
 SPLIT_PARTS = ("train", "test")

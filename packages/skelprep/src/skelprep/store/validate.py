@@ -16,6 +16,8 @@ import zarr
 from skelprep.errors import StoreError
 from skelprep.store.open import open_store, read_attrs
 from skelprep.store.schema import (
+    ALIGNMENT_DTYPE,
+    ALIGNMENT_SHAPES,
     ARRAY_DTYPES,
     LAYOUT_KEYS,
     META_DTYPE,
@@ -54,6 +56,10 @@ class _Ctx:
     @property
     def num_samples(self) -> int:
         return self.array("joints").shape[0]
+
+    @property
+    def labelled(self) -> bool:
+        return bool(self.attrs.get("labelled", True))
 
 
 def _check_attrs(ctx: _Ctx) -> None:
@@ -96,6 +102,13 @@ def _check_shapes(ctx: _Ctx) -> None:
             ctx.fail(f"array 'sample' must hold strings, got dtype {array.dtype}")
         if array.shape[0] != n or (name != "joints" and array.ndim != 1):
             ctx.fail(f"array {name!r} has shape {array.shape}, expected ({n},...)")
+    if "alignment" in ctx.group:  # written by skelprep since the alignment was recorded
+        dims = ctx.array("alignment/offset").shape[1:2] or (0,)
+        for name, axes in ALIGNMENT_SHAPES.items():
+            array = ctx.array(name)
+            expected = (n, *(dims[0] for _ in axes))
+            if array.dtype != ALIGNMENT_DTYPE or array.shape != expected:
+                ctx.fail(f"{name} must be float64 {expected}, got {array.dtype} {array.shape}")
     meta = ctx.group.get("meta")
     for field in [] if meta is None else list(meta.array_keys()):
         array = ctx.array(f"meta/{field}")
@@ -112,7 +125,11 @@ def _check_values(ctx: _Ctx) -> None:
         ctx.fail(f"frames[{k}] = {frames[k]} outside 1..{t_max}")
     label = ctx.array("label")[:]
     classes = ctx.attrs["num_classes"]
-    if label.size and (label.min() < 0 or label.max() >= classes):
+    if not ctx.labelled:
+        if (label != -1).any():
+            k = int(np.flatnonzero(label != -1)[0])
+            ctx.fail(f"unlabelled store, but label[{k}] = {label[k]} (expected -1)")
+    elif label.size and (label.min() < 0 or label.max() >= classes):
         k = int(np.flatnonzero((label < 0) | (label >= classes))[0])
         ctx.fail(f"label[{k}] = {label[k]} outside 0..{classes - 1}")
     names = ctx.array("sample")[:].tolist()
@@ -133,7 +150,12 @@ def _check_values(ctx: _Ctx) -> None:
 def _check_splits(ctx: _Ctx) -> None:
     n = ctx.num_samples
     splits = ctx.group.get("splits")
-    if splits is None or not list(splits.group_keys()):
+    names = [] if splits is None else list(splits.group_keys())
+    if not ctx.labelled:
+        if names:
+            ctx.fail(f"unlabelled store with splits {names}")
+        return
+    if not names:
         ctx.fail("no splits/ group with at least one split")
     for name in splits.group_keys():
         parts = {}
@@ -157,7 +179,7 @@ def _check_semantic(ctx: _Ctx) -> None:
         return
     v = len(ctx.attrs["layout"]["joints"])
     k = ctx.attrs["num_classes"]
-    splits = set(ctx.group["splits"].group_keys())
+    splits = set(ctx.group["splits"].group_keys()) if "splits" in ctx.group else set()
     shapes = {"pair_distance": (k, v, v), "distance": (v, v), "adjacency": (v, v)}
     for name in semantic.group_keys():
         if name not in splits:

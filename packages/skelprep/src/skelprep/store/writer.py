@@ -11,7 +11,14 @@ from pathlib import Path
 import numpy as np
 import zarr
 
-from skelprep.store.schema import ARRAY_DTYPES, META_DTYPE, SPLIT_DTYPE, joints_codec
+from skelprep.store.schema import (
+    ALIGNMENT_DTYPE,
+    ALIGNMENT_SHAPES,
+    ARRAY_DTYPES,
+    META_DTYPE,
+    SPLIT_DTYPE,
+    joints_codec,
+)
 
 
 def joints_spec(num_samples: int, sample_shape: tuple[int, ...], chunk_rows: int) -> dict:
@@ -32,10 +39,12 @@ def create_sample_arrays(
     sample_shape: tuple[int, int, int, int],
     meta_fields: tuple[str, ...],
     chunk_size: int,
+    dims: int,
 ) -> None:
-    """Create (overwriting) `joints`, the per-sample arrays and `meta/<field>` for N samples.
+    """Create (overwriting) `joints`, the per-sample arrays, `meta/<field>` and the alignment
+    transforms `alignment/matrix` (N, dims, dims) and `alignment/offset` (N, dims) for N samples.
 
-    `joints` is chunked (chunk_size, C, T, V, M) and Blosc-zstd compressed; the small 1-D arrays
+    `joints` is chunked (chunk_size, C, T, V, M) and Blosc-zstd compressed; the small arrays
     are one chunk each so a reader loads them with one read.
     """
     rows = max(num_samples, 1)
@@ -47,6 +56,11 @@ def create_sample_arrays(
             group.create_array(
                 name, shape=(num_samples,), dtype=dtype, chunks=(rows,), overwrite=True
             )
+    for name, shape in ALIGNMENT_SHAPES.items():
+        full = (num_samples, *(dims for _ in shape))
+        group.create_array(
+            name, shape=full, dtype=ALIGNMENT_DTYPE, chunks=(rows, *full[1:]), overwrite=True
+        )
     meta = group.require_group("meta")
     for field in meta_fields:
         meta.create_array(
