@@ -47,8 +47,9 @@ def stage_joints(target: Path, joints: np.ndarray, chunk_size: int) -> None:
     temp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
     shutil.rmtree(temp, ignore_errors=True)
     spec = joints_spec(len(joints), joints.shape[1:], chunk_size)
-    # write_empty_chunks: skip zarr's scan of every chunk for "all fill value" (a staged chunk
-    # holds samples): 35 -> 19 ms per 64-sample chunk, of which the encoding itself is 16 ms
+    # write_empty_chunks: skip zarr's scan of every chunk for "all fill value": a staged chunk
+    # holds samples, so the scan finds nothing and costs about as long as the encoding itself
+    # (docs/results.md, Build)
     array = zarr.create_array(str(temp), zarr_format=3, config={"write_empty_chunks": True}, **spec)
     if len(joints):
         array[:] = joints

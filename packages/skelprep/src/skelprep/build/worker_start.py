@@ -2,13 +2,12 @@
 starts before it imports anything heavy.
 
 Every local Dask worker is forked from multiprocessing's fork server (WORKER_START). Left to the
-LocalCluster, that server starts only after the command's own imports, the fingerprint and the
-scheduler (0.65 s into a build); it imports distributed, and then each worker imports the
-readers and loads their compiled kernels itself (0.8 s more, 0.44 s of it Numba's first load,
-which imports scipy to look for a BLAS). Started first (`start_fork_server`), the server does
-all of that once, on the other core, while the command imports, fingerprints and discovers, and
-every worker is forked ready: in a 6,415-file NTU build on 2 cores, parsing began 1.1 s after
-start instead of 1.7 s and the build took 6.5-6.9 s instead of 7.4-7.6 s.
+LocalCluster, that server would start only after the command's own imports, the fingerprint and
+the scheduler; it imports distributed, and then each worker would import the readers and load
+their compiled kernels itself (mostly Numba's first load, which imports scipy to look for a
+BLAS). Started first (`start_fork_server`), the server does all of that once, on the other
+core, while the command imports, fingerprints and discovers, and every worker is forked ready,
+so parsing starts sooner (figures in docs/results.md, section Build).
 
 Standard library only: this module is imported before the heavy ones.
 """
@@ -20,9 +19,9 @@ import os
 from multiprocessing import forkserver
 
 #: How local workers are started. A spawned worker ends with a full interpreter shutdown that
-#: the build waits for (about 1 s for two workers); one forked from the fork server ends at
-#: once (0.07 s). The fork server is a fresh single-threaded process (unlike `fork`, no lock
-#: of this process's threads is inherited).
+#: the build waits for; one forked from the fork server ends at once (docs/results.md, Build).
+#: The fork server is a fresh single-threaded process (unlike `fork`, no lock of this
+#: process's threads is inherited).
 WORKER_START = "forkserver"
 
 #: The workers' set-up: importing it loads the readers' compiled kernels.
@@ -36,9 +35,10 @@ PRELOAD = ["distributed", WORKER_SETUP]
 #: malloc settings when the server starts). Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 so
 #: that long-lived workers hand memory back; a parse task allocates and frees arrays of a few
 #: MiB per file, and with that setting (and the default mmap threshold) each one comes back as
-#: fresh pages to fault in: a parse task ran 0.44 s against 0.27 s with both thresholds at
-#: 256 MiB (median of 19 tasks of 64 NTU files, one worker). A build worker lives for one
-#: build. One BLAS thread, as the nanny sets: a build worker is one thread, one per core.
+#: fresh pages to fault in, which makes a parse task markedly slower than with both thresholds
+#: at 256 MiB (docs/results.md, Build). A build worker lives for one build, so holding on to
+#: freed memory costs nothing. One BLAS thread, as the nanny sets: a build worker is one
+#: thread, one per core.
 WORKER_ENVIRON = {
     "MALLOC_TRIM_THRESHOLD_": str(256 * 2**20),
     "MALLOC_MMAP_THRESHOLD_": str(256 * 2**20),

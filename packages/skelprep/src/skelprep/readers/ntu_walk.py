@@ -6,8 +6,8 @@ the body-frames by body id (the first field of the info line, compared as bytes)
 one compiled call (no Python work per frame or body, the GIL released) and stops at the first
 structural problem with a code, the 0-based line and what was expected there; `ntu.py` turns
 that into the error message. A body id seen twice in one frame does not stop the walk: it is
-recorded (`twice`) and reported by `ntu.py` after the field checks, as before. The body id is kept as text: NTU ids such as 72057594037931101
-exceed float64's exact integers.
+recorded (`twice`) and reported by `ntu.py` after the field checks. The body id is kept as
+text: NTU ids such as 72057594037931101 exceed float64's exact integers.
 
 `gather_tracks` then places every body-frame's joints (x y z and tracking state) on the
 file's timeline in one more compiled pass, checking that each body-info and joint line holds

@@ -64,8 +64,8 @@ def tensor_ode_rhs(f: torch.Tensor, h0: torch.Tensor, ops: Operators) -> torch.T
     Three fused multiply-adds on views of the contiguous state: the channel term as a
     batched product over N, the frame term over N*C, the joint term as one (N*C*T, V) x
     (V, V) product. The small matrices are expanded (stride 0, no copy) rather than
-    broadcast by `@`, which would copy a transposed state for every evaluation (measured:
-    the training step of the full model 13 % faster).
+    broadcast by `@`, which would copy a transposed state for every evaluation (the training
+    step's figures are in docs/results.md, section Model).
     """
     n, c, t, v = f.shape
     channel = ops.feature.expand(n, c, c)
