@@ -6,15 +6,16 @@ import numpy as np
 
 from skelprep.bodies import body_motion, noisy_frame_fraction, select_bodies
 
-RNG = np.random.default_rng(0)
 
+def _person(rng: np.random.Generator, frames: int, motion: float) -> np.ndarray:
+    """A tall, thin body (y-spread 1.6, x-spread 0.4) moving with the given amplitude.
 
-def _person(frames: int, motion: float) -> np.ndarray:
-    """A tall, thin body (y-spread 1.6, x-spread 0.4) moving with the given amplitude."""
+    Each test passes its own seeded generator, so its data do not depend on which tests ran
+    before it."""
     base = np.zeros((25, 3))
     base[:, 1] = np.linspace(-0.8, 0.8, 25)
     base[:, 0] = np.linspace(-0.2, 0.2, 25)
-    return base + motion * RNG.standard_normal((frames, 1, 3))
+    return base + motion * rng.standard_normal((frames, 1, 3))
 
 
 def _stack(*tracks: tuple[np.ndarray, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -28,7 +29,10 @@ def _stack(*tracks: tuple[np.ndarray, int]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_keeps_the_bodies_with_most_motion_first() -> None:
-    joints, present = _stack((_person(40, 0.01), 0), (_person(40, 0.2), 0), (_person(40, 0.1), 0))
+    rng = np.random.default_rng(0)
+    joints, present = _stack(
+        (_person(rng, 40, 0.01), 0), (_person(rng, 40, 0.2), 0), (_person(rng, 40, 0.1), 0)
+    )
     chosen = select_bodies(joints, present, max_bodies=2)
     assert chosen.kept == (1, 2) and chosen.found == 3
     motion = body_motion(joints, present)
@@ -36,20 +40,23 @@ def test_keeps_the_bodies_with_most_motion_first() -> None:
 
 
 def test_short_track_dropped_unless_it_is_the_only_body() -> None:
-    joints, present = _stack((_person(40, 0.01), 0), (_person(5, 0.5), 10))
+    rng = np.random.default_rng(1)
+    joints, present = _stack((_person(rng, 40, 0.01), 0), (_person(rng, 5, 0.5), 10))
     assert select_bodies(joints, present, max_bodies=2).kept == (0,)
-    only, mask = _stack((_person(5, 0.5), 3))
+    only, mask = _stack((_person(rng, 5, 0.5), 3))
     assert select_bodies(only, mask, max_bodies=2).kept == (0,)
 
 
 def test_wide_body_is_not_a_person() -> None:
-    wide = _person(40, 0.01)[..., [1, 0, 2]]  # swap x and y: wider than tall
-    joints, present = _stack((wide, 0), (_person(40, 0.001), 0))
+    rng = np.random.default_rng(2)
+    wide = _person(rng, 40, 0.01)[..., [1, 0, 2]]  # swap x and y: wider than tall
+    joints, present = _stack((wide, 0), (_person(rng, 40, 0.001), 0))
     assert noisy_frame_fraction(joints, present, 0.8)[0] == 1.0
     assert select_bodies(joints, present, max_bodies=2).kept == (1,)
 
 
 def test_never_drops_every_body() -> None:
-    wide = _person(40, 0.1)[..., [1, 0, 2]]
+    rng = np.random.default_rng(3)
+    wide = _person(rng, 40, 0.1)[..., [1, 0, 2]]
     joints, present = _stack((wide, 0))
     assert select_bodies(joints, present, max_bodies=2).kept == (0,)

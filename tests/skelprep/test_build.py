@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 import zarr
 from click.testing import CliRunner
 
-from skelprep.build import Action, BuildParams, BuildRequest, build_store
+from skelprep.build import Action, BuildParams, BuildRequest, build_store, cluster
 from skelprep.cli import main
 from skelprep.readers import get_dataset
 from skelprep.store import validate_store
@@ -192,13 +193,26 @@ def test_bad_raw_directory(tmp_path: Path, setup, message: str) -> None:
     assert code != 0 and message in out and str(raw) in out
 
 
-def test_unanswered_scheduler_fails_fast(built: tuple[Path, Path], tmp_path: Path) -> None:
+@pytest.mark.parametrize("listening", [False, True], ids=["refused", "silent"])
+def test_unanswered_scheduler_ends_the_build_after_the_connect_timeout(
+    built: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listening: bool
+) -> None:
+    """A scheduler address that refuses the connection, or accepts it (the kernel's backlog)
+    and never speaks Dask's protocol, ends the build with an error that names the configured
+    connect timeout; a silent peer does not hang it."""
     raw, _ = built
-    address = "tcp://127.0.0.1:9"  # discard port: nothing listens there
-    code, out = run_cli(
-        "build", *ARGS, "--raw", raw, "--out", tmp_path / "s.zarr", "--scheduler", address
-    )
-    assert code != 0 and f"dask scheduler {address} did not answer" in out
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1)
+    with socket.socket() as peer:
+        peer.bind(("127.0.0.1", 0))
+        if listening:
+            peer.listen()  # connections complete, but nothing ever reads or writes
+        address = f"tcp://127.0.0.1:{peer.getsockname()[1]}"
+        code, out = run_cli(
+            "build", *ARGS, "--raw", raw, "--out", tmp_path / "s.zarr", "--scheduler", address
+        )
+    assert code != 0 and f"dask scheduler {address} did not answer within 1 s" in out, out
+    assert "()" not in out  # the reason is never empty
+    assert not (tmp_path / "s.zarr").exists()
 
 
 @pytest.fixture

@@ -49,8 +49,9 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator[Client]:
             asyncio.run(_probe(scheduler))  # a silent peer would hang Client's handshake
             client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT}s")
         except (OSError, TimeoutError, ValueError) as exc:
+            reason = str(exc) or type(exc).__name__  # asyncio's TimeoutError has no message
             raise SkelprepError(
-                f"dask scheduler {scheduler} did not answer within {CONNECT_TIMEOUT} s ({exc}); "
+                f"dask scheduler {scheduler} did not answer within {CONNECT_TIMEOUT} s ({reason}); "
                 "start one with `dask scheduler` or omit --scheduler for a local cluster"
             ) from None
         with client:
