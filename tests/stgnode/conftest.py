@@ -10,6 +10,7 @@ contract says. Splits `xsub` (subjects 0-3 train, 4-5 test) with a semantic adja
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from pathlib import Path
 
@@ -113,3 +114,39 @@ def tiny_config() -> dict:
             "schedule.warmup_epochs=1",
         ],
     )
+
+
+@pytest.fixture(scope="session")
+def unique_store(store, tmp_path_factory):
+    """The tiny store with unique sample ids (the shared fixture repeats some ids)."""
+    copy = shutil.copytree(store, tmp_path_factory.mktemp("store") / "unique.zarr")
+    root = zarr.open_group(str(copy), mode="r+", use_consolidated=False)
+    ids = [f"{old}_{i}" for i, old in enumerate(root["sample"][:].tolist())]
+    del root["sample"]
+    root.create_array("sample", shape=(len(ids),), dtype=str)[:] = np.array(ids, dtype=object)
+    zarr.consolidate_metadata(str(copy))
+    return copy
+
+
+@pytest.fixture(scope="session")
+def trained_run(unique_store, tmp_path_factory):
+    """A stg-node run trained for one epoch (best.pt, last.pt, metrics.jsonl) on the tiny store."""
+    from stgnode.config import load_config
+    from stgnode.train import run_training
+
+    config = load_config(
+        "demo",
+        [
+            "model.channels=[8, 16]",
+            "model.strides=[1, 2]",
+            "data.window=16",
+            "data.num_workers=0",
+            "train.batch_size=16",
+            "train.epochs=1",
+            "train.tensorboard=false",
+            "schedule.warmup_epochs=0",
+        ],
+    )
+    run = tmp_path_factory.mktemp("runs") / "tiny"
+    run_training(config, unique_store, run, progress=False)
+    return run

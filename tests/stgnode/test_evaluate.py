@@ -15,7 +15,6 @@ from matplotlib.image import imread
 
 from stgnode.commands.evaluate import evaluate as evaluate_command
 from stgnode.commands.export import export as export_command
-from stgnode.config import load_config
 from stgnode.fuse import load_scores
 from stgnode.metrics import confusion_matrix
 from stgnode.plots import (
@@ -25,55 +24,21 @@ from stgnode.plots import (
     save_confusion_png,
     save_training_curves_png,
 )
-from stgnode.train import run_training
 
 CLASSES = ["wave", "squat", "turn", "step"]  # the tiny store's (tests/stgnode/conftest.py)
 
 
-@pytest.fixture(scope="module")
-def store(store, tmp_path_factory):
-    """The tiny store with unique sample ids (the shared fixture repeats some ids)."""
-    copy = shutil.copytree(store, tmp_path_factory.mktemp("store") / "unique.zarr")
-    root = zarr.open_group(str(copy), mode="r+", use_consolidated=False)
-    ids = [f"{old}_{i}" for i, old in enumerate(root["sample"][:].tolist())]
-    del root["sample"]
-    root.create_array("sample", shape=(len(ids),), dtype=str)[:] = np.array(ids, dtype=object)
-    zarr.consolidate_metadata(str(copy))
-    return copy
-
-
-@pytest.fixture(scope="module")
-def trained_run(store, tmp_path_factory):
-    """A stg-node run trained for one epoch (best.pt, last.pt, metrics.jsonl) on the tiny store."""
-    config = load_config(
-        "demo",
-        [
-            "model.channels=[8, 16]",
-            "model.strides=[1, 2]",
-            "data.window=16",
-            "data.num_workers=0",
-            "train.batch_size=16",
-            "train.epochs=1",
-            "train.tensorboard=false",
-            "schedule.warmup_epochs=0",
-        ],
-    )
-    run = tmp_path_factory.mktemp("runs") / "tiny"
-    run_training(config, store, run, progress=False)
-    return run
-
-
-def test_evaluate_writes_consistent_outputs(trained_run, store, tmp_path) -> None:
+def test_evaluate_writes_consistent_outputs(trained_run, unique_store, tmp_path) -> None:
     out = tmp_path / "eval"
     result = CliRunner().invoke(
-        evaluate_command, [str(trained_run), "--store", str(store), "--out", str(out)]
+        evaluate_command, [str(trained_run), "--store", str(unique_store), "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
     printed = dict(re.findall(r"(top-1|top-5|chance) ([\d.]+)%", result.output))
     metrics = json.loads((out / "metrics.json").read_text())
     scores = load_scores(out / "scores.npz")
 
-    root = zarr.open_group(str(store), mode="r")
+    root = zarr.open_group(str(unique_store), mode="r")
     test = root["splits/xsub/test"][:]
     # Every test sample scored exactly once, with its own store label, float32 logits.
     assert sorted(scores.sample.tolist()) == sorted(root["sample"][:][test].tolist())
@@ -102,9 +67,9 @@ def test_evaluate_writes_consistent_outputs(trained_run, store, tmp_path) -> Non
     assert (out / "curves.png").is_file()
 
 
-def test_evaluate_defaults_to_run_dir_and_can_take_best(trained_run, store) -> None:
+def test_evaluate_defaults_to_run_dir_and_can_take_best(trained_run, unique_store) -> None:
     result = CliRunner().invoke(
-        evaluate_command, [str(trained_run), "--store", str(store), "--checkpoint", "best"]
+        evaluate_command, [str(trained_run), "--store", str(unique_store), "--checkpoint", "best"]
     )
     assert result.exit_code == 0, result.output
     metrics = json.loads((trained_run / "eval" / "metrics.json").read_text())
@@ -120,9 +85,9 @@ def test_evaluate_defaults_to_run_dir_and_can_take_best(trained_run, store) -> N
     ],
 )
 def test_store_with_other_classes_or_layout_is_refused(
-    trained_run, store, tmp_path, attr, value, message
+    trained_run, unique_store, tmp_path, attr, value, message
 ):
-    other = shutil.copytree(store, tmp_path / "other.zarr")
+    other = shutil.copytree(unique_store, tmp_path / "other.zarr")
     root = zarr.open_group(str(other), mode="r+", use_consolidated=False)
     root.attrs[attr] = value
     zarr.consolidate_metadata(str(other))

@@ -15,6 +15,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "stgnode.commands.evaluate:evaluate",
     "fuse": "stgnode.commands.fuse:fuse",
     "export": "stgnode.commands.export:export",
+    "predict": "stgnode.commands.predict:predict",
 }
 
 

@@ -41,13 +41,14 @@ class StoreDataset(Dataset):
         augment: Augment | None,
         seed: int = 0,
         cache_chunks: int = 8,
+        check_labels: bool = True,
     ) -> None:
         root = info.group()
         self.path = str(info.path)
         self.indices = np.asarray(indices, dtype=np.int64)
         self.frames = np.asarray(root["frames"][:], dtype=np.int64)
         self.labels = np.asarray(root["label"][:], dtype=np.int64)
-        bad = self.labels[self.indices]
+        bad = self.labels[self.indices] if check_labels else np.zeros(0, np.int64)
         bad = bad[(bad < 0) | (bad >= info.num_classes)]
         if bad.size:
             raise StoreError(
@@ -199,8 +200,12 @@ def make_loader(
     train: bool,
     rank: int = 0,
     world: int = 1,
+    indices: np.ndarray | None = None,
 ) -> DataLoader:
     """A DataLoader over `splits/<split>/<part>` yielding (x, y, store index) batches.
+
+    `indices` (store rows) replaces the split part: inference over any samples, whose labels
+    are not checked (an unlabelled store's are -1).
 
     `train=True` shuffles chunk-aware, augments per `config["data"]` and drops an incomplete
     last batch; `train=False` is the deterministic test transform over every sample. The
@@ -215,12 +220,13 @@ def make_loader(
         augment = Augment(data["crop_min"], data["rotate_deg"], data["scale"])
     dataset = StoreDataset(
         info,
-        info.split_indices(split, part),
+        info.split_indices(split, part) if indices is None else indices,
         window=data["window"],
         stream=data["stream"],
         augment=augment,
         seed=run["seed"],
         cache_chunks=group + 1,
+        check_labels=indices is None,
     )
     global_batch = run["batch_size"]
     sampler = ChunkSampler(

@@ -101,6 +101,7 @@ def evaluate_run(
     path = ckpt.find_checkpoint(run_or_checkpoint, prefer=CHECKPOINTS[checkpoint])
     model, config, saved = ckpt.load_for_inference(path, device)
     info = open_store(store)
+    info.require_labels("evaluate")
     check_store_matches(info, saved, path)
     split = split or saved["split"]
     if split != saved["split"]:

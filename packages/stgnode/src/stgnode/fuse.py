@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from stgnode.errors import StgnodeError
+from stgnode.metrics import softmax
 
 SCORES_FILE = "scores.npz"
 
@@ -88,16 +89,10 @@ def load_scores(path: str | Path) -> Scores:
     return scores
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax, shifted by the row maximum for stability."""
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
-
-
 # fusion mode -> how each run's logits are turned into the scores that get added
 FUSION_MODES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "raw": lambda logits: logits,
-    "softmax": _softmax,
+    "softmax": softmax,
 }
 
 

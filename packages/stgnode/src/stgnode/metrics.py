@@ -51,6 +51,18 @@ def topk_accuracy(logits: np.ndarray, labels: np.ndarray, k: int) -> float:
     return float(np.mean(ranks < k)) if ranks.size else float("nan")
 
 
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, shifted by the row maximum for stability."""
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def top_classes(logits: np.ndarray, k: int) -> np.ndarray:
+    """(samples, k) class indices, best first, ties to the lower index (so column 0 equals
+    `predictions`); k is capped at the class count."""
+    return np.argsort(-np.asarray(logits), axis=1, kind="stable")[:, :k]
+
+
 def predictions(logits: np.ndarray) -> np.ndarray:
     """Predicted class per sample: ``argmax`` over classes (first index on ties)."""
     return np.asarray(logits).argmax(axis=1)

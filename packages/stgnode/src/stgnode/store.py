@@ -48,6 +48,21 @@ class StoreInfo:
         return len(self.classes)
 
     @property
+    def labelled(self) -> bool:
+        """False for a store of recordings to classify (labels -1, no splits)."""
+        return bool(self.attrs.get("labelled", True))
+
+    def require_labels(self, command: str) -> None:
+        """Refuse an unlabelled store for `command` (train, evaluate), saying what to run."""
+        if not self.labelled:
+            raise StoreError(
+                f"store {self.path} is unlabelled (recordings to classify: labels -1, no "
+                f"splits), so `stgnode {command}` cannot use it; classify it with "
+                f"`stgnode predict RUN --store {self.path}`, or build a labelled store to "
+                f"{command} on"
+            )
+
+    @property
     def edges(self) -> list[tuple[int, int]]:
         return [(int(a), int(b)) for a, b in self.layout["edges"]]
 

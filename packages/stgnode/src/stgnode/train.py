@@ -188,6 +188,8 @@ def store_record(info: StoreInfo, split: str, context: dict[str, Any]) -> dict[s
         "classes": list(info.classes),
         "layout": info.layout,
         "channels": list(info.channels),
+        "frames": info.shape[2],
+        "alignment": info.attrs.get("alignment"),
         "fingerprint": info.fingerprint,
         "split": split,
         "context": context,
@@ -243,6 +245,7 @@ def train_model(
     train_cfg, split = config["train"], config["data"]["split"]
     seed_everything(train_cfg["seed"], train_cfg["deterministic"])
     info = open_store(store)
+    info.require_labels("train")
     context = model_context(info, split, ckpt.needs_semantic(config["model"]["name"]))
     signature = ckpt.run_signature(config, context)
     train_loader = make_loader(info, split, "train", config, True, ctx.rank, ctx.world)

@@ -1,7 +1,8 @@
 """The dataset registry: name -> DatasetSpec (layout, channels, metadata, discover, read, splits).
 
-`get_dataset("ntu60")` is all the builder needs; `spec.resolve(raw)` gives the spec fitted to a
-raw directory (only stgcn-npy reads its layout from the data).
+`get_dataset("ntu60")` is all the builder needs; `spec.resolve(raw, options)` gives the spec
+fitted to a raw directory (stgcn-npy and folder read their layout from the data or --layout;
+their registry entries carry NTU25 only until resolved).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import functools
 
 from skelprep.classes import NTU60_CLASSES, NTU120_CLASSES
 from skelprep.layouts import KINECT_V1, MSR20, NTU25, OPENPOSE18
+from skelprep.readers import folder
 from skelprep.readers.base import DatasetSpec, Discovery, ReadOptions, Sample, SampleRef
 from skelprep.readers.kinetics import discover_kinetics, read_kinetics
 from skelprep.readers.msr3d import discover_msr, read_msr
@@ -66,6 +68,7 @@ DATASETS: dict[str, DatasetSpec] = {
         discover=discover_kinetics,
         read=read_kinetics,
         splits=official_splits,
+        aligns=False,  # the JSON is already normalised to the frame (x, y in [-0.5, 0.5])
     ),
     "stgcn-npy": DatasetSpec(
         name="stgcn-npy",
@@ -85,6 +88,16 @@ DATASETS: dict[str, DatasetSpec] = {
         discover=discover_msr,
         read=read_msr,
         splits=msr3d_splits,
+    ),
+    "folder": DatasetSpec(
+        name="folder",
+        layout=NTU25,
+        channels=_XYZ,
+        meta_fields=(),
+        discover=folder.discover_folder,
+        read=folder.read_folder,
+        splits=folder.folder_splits,
+        for_raw=folder.for_raw,
     ),
     "nwucla": DatasetSpec(
         name="nwucla",
