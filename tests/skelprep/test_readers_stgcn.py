@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from skelprep import safe_pickle
-from skelprep.errors import RawFormatError
+from skelprep.errors import RawFormatError, SkelprepError
 from skelprep.readers import ReadOptions, get_dataset
 
 SPEC = get_dataset("stgcn-npy")
@@ -84,3 +84,46 @@ def test_ntu_shaped_arrays_get_the_ntu_layout(tmp_path: Path) -> None:
         spec.read(found.refs[2], ReadOptions())
     splits = spec.splits({"subset": np.array([0, 0, 1])}, np.array([1, 0, 2]), [])
     assert splits["official"][1].tolist() == [2]
+
+
+def _twenty_joint_arrays(raw: Path) -> np.ndarray:
+    """A 20-joint (N, C, T, V, M) export in camera coordinates: bodies far from the origin."""
+    rng = np.random.default_rng(3)
+    data = (
+        rng.normal(0, 0.3, (2, 3, 30, 20, 1)) + np.array([0.5, 1.0, 3.0])[None, :, None, None, None]
+    )
+    raw.mkdir()
+    np.save(raw / "train_data.npy", data.astype(np.float32))
+    (raw / "train_label.pkl").write_bytes(pickle.dumps((["a", "b"], [0, 1])))
+    return data
+
+
+@pytest.mark.parametrize(("layout", "expected"), [("", "msr20"), ("kinect-v1", "kinect-v1")])
+def test_arrays_are_aligned_by_default_with_the_chosen_layout(
+    tmp_path: Path, layout: str, expected: str
+) -> None:
+    data = _twenty_joint_arrays(tmp_path / "raw")
+    options = ReadOptions(max_frames=30, max_bodies=1, layout=layout)
+    spec = SPEC.resolve(tmp_path / "raw", options)
+    assert spec.layout.name == expected
+    sample = spec.read(spec.discover(tmp_path / "raw", options).refs[0], options)
+    aligned = sample.joints[:, :, :, 0].transpose(1, 2, 0)  # (T, V, C)
+    first = aligned[0]
+    np.testing.assert_allclose(first[spec.layout.origin], 0.0, atol=1e-6)
+    up = first[spec.layout.up[1]] - first[spec.layout.up[0]]
+    np.testing.assert_allclose(up[:2], 0.0, atol=1e-5)
+    matrix, offset = sample.transform
+    raw = data[0, :, :, :, 0].transpose(1, 2, 0)
+    np.testing.assert_allclose(aligned @ np.linalg.inv(matrix).T + offset, raw, atol=1e-5)
+    plain = spec.read(spec.discover(tmp_path / "raw", options).refs[0], ReadOptions(
+        max_frames=30, max_bodies=1, layout=layout, align=False))  # fmt: skip
+    np.testing.assert_array_equal(plain.joints[:, :, :, 0], data[0, :, :, :, 0].astype(np.float32))
+    assert plain.transform is None
+
+
+def test_a_layout_with_another_joint_count_is_refused(tmp_path: Path) -> None:
+    _twenty_joint_arrays(tmp_path / "raw")
+    with pytest.raises(SkelprepError, match="--layout ntu25 has 25 joints but .* holds 20"):
+        SPEC.resolve(tmp_path / "raw", ReadOptions(layout="ntu25"))
+    with pytest.raises(SkelprepError, match="unknown layout 'nope'"):
+        SPEC.resolve(tmp_path / "raw", ReadOptions(layout="nope"))

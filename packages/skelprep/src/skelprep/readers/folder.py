@@ -48,10 +48,12 @@ class Row:
 
 @dataclass(frozen=True)
 class Labels:
-    """labels.csv read and checked: good rows by sample, bad rows as skip records."""
+    """labels.csv read and checked: good rows by sample, bad rows as skip records (and the
+    samples they name, whose sequence files are then left out without a second record)."""
 
     rows: dict[str, Row]
     problems: list[dict]
+    rejected: frozenset[str]
     classes: list[str]
     splits: tuple[str, ...]
     has_subject: bool
@@ -111,7 +113,7 @@ def _labels(raw: Path, stamp: tuple[int, int]) -> Labels | None:
         reader.fieldnames = header
         splits = tuple(n.removeprefix(SPLIT_PREFIX) for n in header if n.startswith(SPLIT_PREFIX))
         rows: dict[str, Row] = {}
-        problems = []
+        problems, rejected = [], set()
         for record in reader:
             line = reader.line_num
             name = (record.get("sample") or "").strip()
@@ -123,11 +125,12 @@ def _labels(raw: Path, stamp: tuple[int, int]) -> Labels | None:
                 rows[name] = replace(_row(record, classes, splits), line=line)
             except ValueError as exc:
                 problems.append({"file": str(path), "line": line, "reason": str(exc)})
+                rejected.add(name)
     if classes is None:
         classes = [
             f"class {i}" for i in range(max((r.label for r in rows.values()), default=-1) + 1)
         ]
-    return Labels(rows, problems, classes, splits, "subject" in header)
+    return Labels(rows, problems, frozenset(rejected), classes, splits, "subject" in header)
 
 
 def read_labels(raw: Path) -> Labels | None:
@@ -191,6 +194,8 @@ def discover_folder(raw: Path, options: ReadOptions) -> Discovery:
         if path.stem in refs:
             reason = f"sample {path.stem} also has {refs[path.stem].path.name}"
             skipped.append({"file": str(path), "line": None, "reason": reason})
+        elif labels is not None and path.stem in labels.rejected:
+            continue  # its labels.csv row is already listed
         elif labels is not None and path.stem not in labels.rows:
             reason = f"no row for sample {path.stem} in {LABELS_FILE}"
             skipped.append({"file": str(path), "line": None, "reason": reason})
