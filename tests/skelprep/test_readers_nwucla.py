@@ -65,6 +65,9 @@ def test_aligned_sequence_is_the_raw_one_moved_and_turned(raw: Path, name: str) 
     rotation, *_ = np.linalg.lstsq(flat_raw, aligned.reshape(-1, 3), rcond=None)
     np.testing.assert_allclose(flat_raw @ rotation, aligned.reshape(-1, 3), atol=2e-5)
     np.testing.assert_allclose(np.linalg.det(rotation), 1.0, atol=1e-5)
+    # The recorded transform (aligned = matrix @ (raw - offset)) undoes to the raw JSON values.
+    matrix, offset = sample.transform
+    np.testing.assert_allclose(aligned @ np.linalg.inv(matrix).T + offset, recorded, atol=2e-5)
 
 
 @pytest.mark.realdata

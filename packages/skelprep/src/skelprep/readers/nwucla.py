@@ -109,7 +109,7 @@ def read_nwucla(ref: SampleRef, options: ReadOptions) -> Sample:
     if not present.any():
         raise RawFormatError(ref.path, "no valid frame (every joint of every frame is zero)")
     zeroed = int((at_zero.any(axis=1) & present).sum())
-    array, length = align_sequence(
+    array, length, transform = align_sequence(
         skeletons[None], present[None], KINECT_V1, options.max_frames, options.max_bodies,
         options.align,
     )  # fmt: skip
@@ -121,7 +121,7 @@ def read_nwucla(ref: SampleRef, options: ReadOptions) -> Sample:
         "copy_of_view": copy_of_view(ref.path, skeletons),
         "zeroed_frames": zeroed,
     }
-    return Sample(ref.name, NWUCLA_ACTIONS.index(action), array, length, meta, 1, 1)
+    return Sample(ref.name, NWUCLA_ACTIONS.index(action), array, length, meta, 1, 1, transform)
 
 
 def discover_nwucla(raw: Path, options: ReadOptions) -> Discovery:
