@@ -84,7 +84,8 @@ def test_rk4_matches_the_matrix_exponential() -> None:
     t_end = 0.8
     block = ODEBlock(C, T, random_graph(V, 2), step_size=0.02, t_end=t_end).double()
     randomise(block, 3)
-    x = torch.randn(N, C, T, V, dtype=torch.float64)
+    # Its own generator: drawn from the global one, x depended on the tests run before.
+    x = torch.randn(N, C, T, V, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
     size = C * T * V
     augmented = torch.zeros(size + 1, size + 1, dtype=torch.float64)
     augmented[:size, :size] = vectorised_operator(block.func)
@@ -93,7 +94,9 @@ def test_rk4_matches_the_matrix_exponential() -> None:
     expected = (torch.linalg.matrix_exp(t_end * augmented) @ start)[:size]
     with torch.no_grad():
         got = block(x).reshape(-1)
-    torch.testing.assert_close(got, expected, rtol=1e-8, atol=1e-8)
+    # rk4's global error at step 0.02 is of order 0.02**4 = 1.6e-7 times the solution's
+    # fourth derivative: a few 1e-8 here, depending on x.
+    torch.testing.assert_close(got, expected, rtol=5e-8, atol=5e-8)
     # A single rk4 step is visibly less accurate: the tolerance above is not vacuous.
     coarse = ODEBlock(C, T, random_graph(V, 2), step_size=t_end, t_end=t_end).double()
     coarse.load_state_dict(block.state_dict())
