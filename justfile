@@ -64,6 +64,10 @@ ablation: setup
 real-msr: setup
     {{bin}}/python pipelines/real_msr.py
 
+# Own data: real recordings exported to the folder format, aligned vs --no-align, then `stgnode predict`.
+own-data: setup
+    {{bin}}/python pipelines/own_data.py
+
 # Options pass through: `just real-ucla --seeds 0,1,2`, `just real-ucla --model st-gcn`.
 # NW-UCLA (real data) cross-view: build, train one model on 4 streams, fuse; xview and xview-dedup.
 real-ucla *args: setup
