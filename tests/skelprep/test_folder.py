@@ -15,6 +15,7 @@ from skelprep.cli import main
 from skelprep.errors import RawFormatError
 from skelprep.readers.folder_layout import load_layout_toml
 from skelprep.store import validate_store
+from skelprep.synth import generate
 
 ARGS = ["build", "--dataset", "folder", "--workers", "1", "--quiet", "--max-frames", "40"]
 LAYOUT = """\
@@ -227,3 +228,15 @@ def test_unlabelled_flag_drops_the_labels_of_a_labelled_folder(tmp_path: Path) -
     group = zarr.open_group(str(tmp_path / "u.zarr"), mode="r")
     assert (group["label"][:] == -1).all() and group.attrs["labelled"] is False
     validate_store(tmp_path / "u.zarr")
+
+
+def test_unlabelled_flag_works_for_any_dataset(tmp_path: Path) -> None:
+    generate("ntu", tmp_path / "raw", seed=1, classes=2, subjects=2, cameras=1, repetitions=1)
+    result = CliRunner().invoke(main, [
+        "build", "--dataset", "ntu60", "--raw", str(tmp_path / "raw"), "--out",
+        str(tmp_path / "n.zarr"), "--unlabelled", "--quiet", "--workers", "1"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    group = zarr.open_group(str(tmp_path / "n.zarr"), mode="r")
+    assert group.attrs["labelled"] is False and (group["label"][:] == -1).all()
+    assert len(group["label"][:]) == 4 and not list(group.get("splits", {}))
+    validate_store(tmp_path / "n.zarr")
