@@ -1,0 +1,16 @@
+"""The click commands of `stgnode` (one module each, loaded lazily by stgnode.cli) and the
+options several of them share."""
+
+from __future__ import annotations
+
+import click
+
+checkpoint_option = click.option(
+    "--checkpoint",
+    type=click.Choice(["best", "last"]),
+    default="last",
+    show_default=True,
+    help="Which checkpoint of a run directory (ignored when RUN is a .pt file). `best` was "
+    "chosen on the test split, so its score is optimistic; `last` is the honest figure.",
+)
+"""`--checkpoint last|best` of evaluate, export and predict (keys of evaluate.CHECKPOINTS)."""

@@ -6,22 +6,16 @@ from pathlib import Path
 
 import click
 
+from stgnode.commands import checkpoint_option
 from stgnode.errors import StgnodeError
-from stgnode.evaluate import CHECKPOINTS, evaluate_run
+from stgnode.evaluate import evaluate_run
 
 
 @click.command()
 @click.argument("run", type=click.Path(exists=True, path_type=Path))
 @click.option("--store", required=True, type=click.Path(path_type=Path), help="The skelprep store.")
 @click.option("--split", help="Split whose test part is scored (default: the run's).")
-@click.option(
-    "--checkpoint",
-    type=click.Choice(sorted(CHECKPOINTS)),
-    default="last",
-    show_default=True,
-    help="Which checkpoint of a run directory (ignored when RUN is a .pt file). `best` was "
-    "chosen on this test split, so its score is optimistic; `last` is the honest figure.",
-)
+@checkpoint_option
 @click.option(
     "--out", type=click.Path(path_type=Path), help="Output directory [default: RUN/eval]."
 )

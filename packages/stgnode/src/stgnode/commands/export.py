@@ -8,6 +8,7 @@ import click
 import torch
 
 from stgnode.checkpoint import find_checkpoint, load_for_inference
+from stgnode.commands import checkpoint_option
 from stgnode.errors import StgnodeError
 from stgnode.evaluate import CHECKPOINTS
 from stgnode.export import OPSET, export_onnx, onnx_max_abs_diff
@@ -25,13 +26,7 @@ TOLERANCE = 1e-3
     type=click.Path(path_type=Path),
     help="Where to write the .onnx file.",
 )
-@click.option(
-    "--checkpoint",
-    type=click.Choice(sorted(CHECKPOINTS)),
-    default="last",
-    show_default=True,
-    help="Which checkpoint of a run directory. `best` was chosen on the test split.",
-)
+@checkpoint_option
 @click.option("--opset", type=click.IntRange(min=17), default=OPSET, show_default=True)
 @click.option(
     "--check/--no-check",

@@ -6,21 +6,15 @@ from pathlib import Path
 
 import click
 
+from stgnode.commands import checkpoint_option
 from stgnode.errors import StgnodeError
-from stgnode.evaluate import CHECKPOINTS
 from stgnode.predict import predict_store, summary, write_predictions_csv
 
 
 @click.command()
 @click.argument("run", type=click.Path(exists=True, path_type=Path))
 @click.option("--store", required=True, type=click.Path(path_type=Path), help="The skelprep store.")
-@click.option(
-    "--checkpoint",
-    type=click.Choice(sorted(CHECKPOINTS)),
-    default="last",
-    show_default=True,
-    help="Which checkpoint of a run directory (ignored when RUN is a .pt file).",
-)
+@checkpoint_option
 @click.option("--split", help="Classify only this split's part (default: every sample).")
 @click.option("--part", type=click.Choice(["train", "test"]), default="test", show_default=True)
 @click.option("--top-k", type=click.IntRange(min=1), default=5, show_default=True)
