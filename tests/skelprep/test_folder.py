@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from skelprep.cli import main
 from skelprep.errors import RawFormatError
+from skelprep.readers.folder import folder_splits
 from skelprep.readers.folder_layout import load_layout_toml
 from skelprep.store import validate_store
 from skelprep.synth import generate
@@ -97,6 +98,8 @@ def test_folder_round_trips_through_the_recorded_alignment(tmp_path: Path) -> No
     bysubject = group["splits/bysubject/train"][:]  # empty cells: in neither part
     np.testing.assert_array_equal(bysubject, [0, 1, 2, 6, 7, 8])
     assert "semantic/xsub/adjacency" in group and "semantic/bysubject/adjacency" in group
+    # three training subjects: every fifth holds out nobody, so no -val split
+    assert sorted(group["splits"].group_keys()) == ["bysubject", "xsub"]
     joints, frames = group["joints"][:], group["frames"][:]
     matrix, offset = group["alignment/matrix"][:], group["alignment/offset"][:]
     for k, name in enumerate(names):
@@ -240,3 +243,27 @@ def test_unlabelled_flag_works_for_any_dataset(tmp_path: Path) -> None:
     assert group.attrs["labelled"] is False and (group["label"][:] == -1).all()
     assert len(group["label"][:]) == 4 and not list(group.get("splits", {}))
     validate_store(tmp_path / "n.zarr")
+
+
+@pytest.fixture
+def ten_subjects(tmp_path: Path) -> Path:
+    """A folder of 40 tiny samples from 10 subjects (0-7 train, 8-9 test)."""
+    (tmp_path / "sequences").mkdir()
+    rows = ["sample,label,subject,split_xsub"]
+    for i in range(40):
+        np.save(tmp_path / "sequences" / f"s{i:02d}.npy", np.ones((3, V, C)))
+        rows.append(f"s{i:02d},{i % 3},{i % 10},{'train' if i % 10 < 8 else 'test'}")
+    (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
+    return tmp_path
+
+
+def test_a_subject_column_gives_validation_splits_inside_the_train_part(ten_subjects: Path) -> None:
+    names = [f"s{i:02d}" for i in range(40)]
+    meta = {"subject": np.arange(40) % 10}
+    splits = folder_splits(meta, np.arange(40) % 3, names, ten_subjects)
+    assert sorted(splits) == ["xsub", "xsub-val"]
+    train, test = splits["xsub"]
+    val_train, val_test = splits["xsub-val"]
+    assert sorted(set(meta["subject"][val_test])) == [4]  # the fifth of subjects 0..7
+    np.testing.assert_array_equal(np.sort(np.concatenate([val_train, val_test])), train)
+    assert not np.intersect1d(val_test, test).size

@@ -8,7 +8,8 @@
 
 Without labels.csv the folder is unlabelled (every label -1, no splits): recordings to classify
 with `stgnode predict`. `label` is a class index or a name from classes.txt. Every
-`split_<name>` column (train, test, or empty for neither) becomes split `<name>`.
+`split_<name>` column (train, test, or empty for neither) becomes split `<name>`, and with a
+subject column also `<name>-val` (every fifth training subject held out).
 
 A malformed row or sequence names its file (and line) and is skipped and listed, like a
 malformed raw file of any other dataset; a malformed layout stops the build.
@@ -24,10 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from skelprep.align import shape_recorded
-from skelprep.errors import RawFormatError, SkelprepError
+from skelprep.errors import RawFormatError, SkelprepError, skip_record
 from skelprep.layouts import Layout, get_layout
 from skelprep.readers.base import DatasetSpec, Discovery, ReadOptions, Sample, SampleRef
 from skelprep.readers.folder_layout import LAYOUT_FILE, load_layout_toml
+from skelprep.splits import HoldOut, add_validation_splits
 
 LABELS_FILE = "labels.csv"
 CLASSES_FILE = "classes.txt"
@@ -124,7 +126,7 @@ def _labels(raw: Path, stamp: tuple[int, int]) -> Labels | None:
                     raise ValueError(f"sample {name} already listed on line {rows[name].line}")
                 rows[name] = replace(_row(record, classes, splits), line=line)
             except ValueError as exc:
-                problems.append({"file": str(path), "line": line, "reason": str(exc)})
+                problems.append(skip_record(path, str(exc), line))
                 rejected.add(name)
     if classes is None:
         classes = [
@@ -193,18 +195,18 @@ def discover_folder(raw: Path, options: ReadOptions) -> Discovery:
     for path in files:
         if path.stem in refs:
             reason = f"sample {path.stem} also has {refs[path.stem].path.name}"
-            skipped.append({"file": str(path), "line": None, "reason": reason})
+            skipped.append(skip_record(path, reason))
         elif labels is not None and path.stem in labels.rejected:
             continue  # its labels.csv row is already listed
         elif labels is not None and path.stem not in labels.rows:
             reason = f"no row for sample {path.stem} in {LABELS_FILE}"
-            skipped.append({"file": str(path), "line": None, "reason": reason})
+            skipped.append(skip_record(path, reason))
         else:
             refs[path.stem] = SampleRef(path.stem, path)
     for name, row in ({} if labels is None else labels.rows).items():
         if name not in refs:
             reason = f"sample {name}: no {SEQUENCES_DIR}/{name}.npy or .csv"
-            skipped.append({"file": str(raw / LABELS_FILE), "line": row.line, "reason": reason})
+            skipped.append(skip_record(raw / LABELS_FILE, reason, row.line))
     classes = labels.classes if labels is not None else (_read_classes(raw) or [])
     return Discovery(list(refs.values()), skipped, classes)
 
@@ -237,7 +239,12 @@ def read_folder(
 def folder_splits(
     meta: dict[str, np.ndarray], labels: np.ndarray, names: list[str], raw: Path
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Split `<name>` of every `split_<name>` column: sample indices marked train / test."""
+    """Split `<name>` of every `split_<name>` column: sample indices marked train / test.
+
+    With a subject column, each split also gets `<name>-val` (unless a column names it): its
+    train part divided by holding out every fifth training subject (splits.HoldOut), where
+    recipes are chosen without touching the test part; left out when that holds out nobody.
+    """
     table = read_labels(raw)
     if table is None:
         return {}
@@ -248,7 +255,11 @@ def folder_splits(
             np.array([i for i, p in enumerate(parts) if p == part], dtype=np.int64)
             for part in SPLIT_PARTS
         )
-    return splits
+    if not table.has_subject:
+        return splits
+    wanted = {name: HoldOut("subject") for name in splits if f"{name}-val" not in splits}
+    with_val = add_validation_splits(splits, meta, wanted)
+    return {name: parts for name, parts in with_val.items() if name in splits or len(parts[1])}
 
 
 def folder_layout(raw: Path, name: str) -> Layout:
