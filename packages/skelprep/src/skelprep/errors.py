@@ -22,3 +22,13 @@ class RawFormatError(SkelprepError):
 
 class StoreError(SkelprepError):
     """A store is missing, of another schema, incomplete or inconsistent."""
+
+
+def skip_record(file: str | Path, reason: str, line: int | None = None) -> dict:
+    """The record of an input the build leaves out: {file, line (1-based or None), reason}.
+
+    Discoveries list these in `Discovery.skipped`, the build stores them in the attrs
+    `skipped` (store/schema.py `SKIPPED_KEYS`); every such record is made here so that
+    its keys and types are the same wherever it comes from.
+    """
+    return {"file": str(file), "line": line, "reason": str(reason)}

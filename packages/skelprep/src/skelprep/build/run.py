@@ -226,9 +226,6 @@ class PhaseClock:
 def _entry(raw: Path, skip: dict) -> dict:
     """A discovery record in the attrs form {file (relative to the raw root), line, reason}."""
     from skelprep.build.tasks import relative_name
+    from skelprep.errors import skip_record
 
-    return {
-        "file": relative_name(raw, skip["file"]),
-        "line": skip.get("line"),
-        "reason": str(skip["reason"]),
-    }
+    return skip_record(relative_name(raw, skip["file"]), skip["reason"], skip.get("line"))

@@ -18,7 +18,7 @@ from skelprep.align import coordinate_dims, identity_transform
 from skelprep.build.staged_joints import joints_path, stage_joints
 from skelprep.build.staging import save_npz
 from skelprep.dtw import joint_pair_distances, sample_series
-from skelprep.errors import RawFormatError
+from skelprep.errors import RawFormatError, skip_record
 from skelprep.readers import get_dataset
 from skelprep.readers.base import ReadOptions, SampleRef
 
@@ -37,7 +37,7 @@ def relative_name(raw: Path, path: str | Path) -> str:
 
 def skipped_entry(raw: Path, error: RawFormatError) -> dict:
     """The attrs `skipped` record of a malformed file: {file (relative), line, reason}."""
-    return {"file": relative_name(raw, error.path), "line": error.line, "reason": error.reason}
+    return skip_record(relative_name(raw, error.path), error.reason, error.line)
 
 
 def parse_chunk(

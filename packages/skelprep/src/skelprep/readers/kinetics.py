@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skelprep.errors import RawFormatError
+from skelprep.errors import RawFormatError, skip_record
 from skelprep.readers.base import FLOAT32_MAX, Discovery, ReadOptions, Sample, SampleRef
 from skelprep.splits import SUBSET_CODES
 
@@ -93,12 +93,12 @@ def discover_kinetics(raw: Path, options: ReadOptions) -> Discovery:
             elif clip in refs:
                 reason = f"clip also listed in the train set ({refs[clip].path})"
             if reason:
-                skipped.append({"file": str(path), "line": None, "reason": reason})
+                skipped.append(skip_record(path, reason))
             else:
                 refs[clip] = SampleRef(clip, path)
         for path in sorted(clip_dir.glob("*.json")):
             if path.stem not in labels:
-                skipped.append({"file": str(path), "line": None, "reason": "not in the label file"})
+                skipped.append(skip_record(path, "not in the label file"))
     classes = _class_names(raw, label_files)
     return Discovery(sorted(refs.values(), key=lambda ref: ref.name), skipped, classes)
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from skelprep.align import align_sequence
 from skelprep.classes import MSR3D_CLASSES
-from skelprep.errors import RawFormatError
+from skelprep.errors import RawFormatError, skip_record
 from skelprep.layouts import MSR20, Layout
 from skelprep.readers.base import Discovery, ReadOptions, Sample, SampleRef
 from skelprep.readers.scan import resolve_flagged, scan_numbers
@@ -119,12 +119,12 @@ def discover_msr(raw: Path, options: ReadOptions) -> Discovery:
         listed = _listed_ids(raw)
         chosen = {name for name, _ in listed if name in files}
         skipped += [
-            {"file": str(raw / CVPR12_LIST), "line": n, "reason": f"listed id {name} has no file"}
+            skip_record(raw / CVPR12_LIST, f"listed id {name} has no file", n)
             for name, n in listed
             if name not in files
         ]
         skipped += [
-            {"file": str(path), "line": None, "reason": "not in the CVPR'12 sample list"}
+            skip_record(path, "not in the CVPR'12 sample list")
             for name, path in files.items()
             if name not in chosen
         ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from skelprep.errors import RawFormatError
+from skelprep.errors import RawFormatError, skip_record
 from skelprep.readers.base import Discovery, ReadOptions, SampleRef
 from skelprep.readers.ntu import SAMPLE_ID, parse_sample_id
 
@@ -47,10 +47,6 @@ def _missing_ids(raw: Path) -> dict[str, Path]:
     return found
 
 
-def _skip(path: Path, reason: str) -> dict:
-    return {"file": str(path), "line": None, "reason": reason}
-
-
 def discover_ntu(raw: Path, options: ReadOptions, dataset: str, classes: list[str]) -> Discovery:
     """The samples of `dataset` ("ntu60" or "ntu120") under `raw`, sorted by name."""
     raw = Path(raw)
@@ -66,17 +62,19 @@ def discover_ntu(raw: Path, options: ReadOptions, dataset: str, classes: list[st
         try:
             ids = parse_sample_id(name)
         except ValueError as exc:
-            skipped.append(_skip(path, str(exc)))
+            skipped.append(skip_record(path, str(exc)))
             continue
         if ids["action"] > limits["action"] or ids["setup"] > limits["setup"]:
-            skipped.append(_skip(path, f"outside {dataset} (A001-A{limits['action']:03d}, "
-                                       f"S001-S{limits['setup']:03d})"))  # fmt: skip
+            reason = (
+                f"outside {dataset} (A001-A{limits['action']:03d}, S001-S{limits['setup']:03d})"
+            )
+            skipped.append(skip_record(path, reason))
         elif name in missing:
             skipped.append(
-                _skip(path, f"on the official missing-skeleton list {missing[name].name}")
+                skip_record(path, f"on the official missing-skeleton list {missing[name].name}")
             )
         elif name in refs:
-            skipped.append(_skip(path, f"duplicate of {refs[name].path}"))
+            skipped.append(skip_record(path, f"duplicate of {refs[name].path}"))
         else:
             refs[name] = SampleRef(name, path)
     return Discovery(sorted(refs.values(), key=lambda ref: ref.name), skipped, classes)

@@ -26,7 +26,7 @@ import numpy as np
 
 from skelprep.align import align_sequence
 from skelprep.classes import NWUCLA_ACTIONS, NWUCLA_CLASSES
-from skelprep.errors import RawFormatError
+from skelprep.errors import RawFormatError, skip_record
 from skelprep.layouts import KINECT_V1
 from skelprep.readers.base import FLOAT32_MAX, Discovery, ReadOptions, Sample, SampleRef
 
@@ -134,7 +134,7 @@ def discover_nwucla(raw: Path, options: ReadOptions) -> Discovery:
     if not refs:
         raise RawFormatError(folder, "no NW-UCLA aAA_sSS_eEE_vVV.json files found")
     skipped = [
-        {"file": str(path), "line": None, "reason": "name is not aAA_sSS_eEE_vVV.json"}
+        skip_record(path, "name is not aAA_sSS_eEE_vVV.json")
         for path in paths
         if not FILE_NAME.match(path.name)
     ]

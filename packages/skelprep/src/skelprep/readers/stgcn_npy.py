@@ -22,7 +22,7 @@ import numpy as np
 
 from skelprep import safe_pickle
 from skelprep.align import shape_recorded
-from skelprep.errors import RawFormatError, SkelprepError
+from skelprep.errors import RawFormatError, SkelprepError, skip_record
 from skelprep.layouts import COCO17, MSR20, NTU25, OPENPOSE18, Layout, get_layout
 from skelprep.readers.base import DatasetSpec, Discovery, ReadOptions, Sample, SampleRef
 from skelprep.splits import SUBSET_CODES
@@ -104,8 +104,7 @@ def discover_stgcn(raw: Path, options: ReadOptions) -> Discovery:
         seen = {ref.name for ref in refs}
         for row, name in enumerate(names):
             if name in seen:
-                skipped.append({"file": str(data_path), "line": None,
-                                "reason": f"row {row}: sample {name} already read"})  # fmt: skip
+                skipped.append(skip_record(data_path, f"row {row}: sample {name} already read"))
             else:
                 refs.append(SampleRef(name, data_path, row))
     names_file = raw / "label_name.txt"
