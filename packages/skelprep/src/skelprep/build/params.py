@@ -1,80 +1,180 @@
-"""Build parameters: one frozen record, its form in the store's attrs `build`, and the
-comparison that decides reuse.
+"""Build parameters, each declared once: its field on `BuildParams` carries its type, default,
+help, key in the store's attrs `build`, and whether it is a reader option and a CLI option.
+`PARAMS` lists these declarations; the `skelprep build` options (commands/build.py), the
+attrs (`to_attrs`), the reader options (`read_options`) and the reuse comparison are made
+from it, so a new parameter is one field here (plus a `ReadOptions` field when the readers
+use it, and its line in docs/store-format.md; tests/skelprep/test_params.py checks both).
 
 Keys are compared flattened (`dtw.radius`, `semantic.eps`, ...). Three kinds:
 - content keys decide the arrays (reading, shaping, chunking, DTW): a difference needs a
   rebuild (`--force`), and a `.partial` directory staged with other content keys is discarded;
 - semantic keys (`semantic.*`: rule, eps, sigma, k) only change the adjacency derived from the
   stored DTW distances, so they are re-applied to the finished store without a rebuild;
-- `strict` is a policy, not content: it never blocks reuse or resume.
+- policy keys (`strict`) are not content: they never block reuse or resume.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import typing
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any
 
 from skelprep import semantic
 from skelprep.read_options import ReadOptions
 
 SEMANTIC_PREFIX = "semantic."
-POLICY_KEYS = frozenset({"strict"})
+DTW_SERIES = "body 0 (first kept body), valid frames, after alignment"
 _READ_DEFAULTS = ReadOptions()
+_DECLARATION = "skelprep.param"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One build parameter as declared on `BuildParams` (see `declare`).
+
+    `attrs_key` is its dotted place in the attrs `build` ("dtw.radius" is {"dtw": {"radius"}});
+    `read` passes it to the readers as the `ReadOptions` field of the same name; `cli` makes it
+    a `skelprep build` option; `minimum` is the lowest value `BuildParams.check` accepts;
+    `policy` keeps it out of the reuse comparison.
+    """
+
+    name: str
+    type: type
+    default: Any
+    help: str
+    attrs_key: str
+    read: bool
+    cli: bool
+    minimum: float | None
+    policy: bool
+
+    @property
+    def flag(self) -> str:
+        """The `skelprep build` option: `--max-frames`; a bool that is True by default is the
+        flag that turns it off (`--no-align`), one that is False the flag that turns it on."""
+        dashed = self.name.replace("_", "-")
+        return f"--no-{dashed}" if self.default is True else f"--{dashed}"
+
+
+def declare(
+    default: Any = MISSING,
+    help: str = "",
+    *,
+    attrs: str = "",
+    read: bool = False,
+    cli: bool = True,
+    minimum: float | None = None,
+    policy: bool = False,
+) -> Any:
+    """A `BuildParams` field and its declaration (see `Param`); `attrs` "" means the field's
+    name, `default` MISSING a required parameter."""
+    declaration = {
+        "help": help,
+        "attrs_key": attrs,
+        "read": read,
+        "cli": cli,
+        "minimum": minimum,
+        "policy": policy,
+    }
+    return field(default=default, metadata={_DECLARATION: declaration})
 
 
 @dataclass(frozen=True)
 class BuildParams:
-    """Every parameter of a build; `samples_per_class` 0 means every training sample."""
+    """Every parameter of a build, in the order of the attrs `build`."""
 
-    dataset: str
-    max_frames: int = 300
-    max_bodies: int = 2
-    align: bool = True
-    sample_set: str = "default"
-    layout: str = ""
-    unlabelled: bool = False
-    min_body_frames: int = _READ_DEFAULTS.min_body_frames
-    spread_ratio: float = _READ_DEFAULTS.spread_ratio
-    noisy_frame_fraction: float = _READ_DEFAULTS.noisy_frame_fraction
-    chunk_size: int = 64
-    dtw_radius: int = 1
-    dtw_metric: str = "manhattan"
-    dtw_diagonal_weight: float = 1.0
-    dtw_samples_per_class: int = 0
-    rule: str = "gaussian"
-    eps: float = 0.6
-    sigma: float = 0.1
-    k: int = 3
-    strict: bool = False
+    dataset: str = declare(help="Registry name: ntu60, ntu120, kinetics, msr3d, folder, ...")
+    max_frames: int = declare(
+        _READ_DEFAULTS.max_frames,
+        "Frames per sample: longer samples are trimmed, shorter ones zero-padded.",
+        read=True,
+        minimum=1,
+    )
+    max_bodies: int = declare(
+        _READ_DEFAULTS.max_bodies, "Bodies kept per sample (M).", read=True, minimum=1
+    )
+    align: bool = declare(
+        _READ_DEFAULTS.align,
+        "Keep the raw coordinates (no translation, rotation, scale).",
+        attrs="alignment",
+        read=True,
+    )
+    sample_set: str = declare(
+        _READ_DEFAULTS.sample_set,
+        "MSR Action3D's sample list: default (= cvpr12) or all.",
+        read=True,
+    )
+    layout: str = declare(
+        _READ_DEFAULTS.layout,
+        "Layout for stgcn-npy / folder data: ntu25, msr20, kinect-v1, openpose18, coco17 "
+        "[decided by V, or the folder's layout.toml].",
+        read=True,
+    )
+    unlabelled: bool = declare(
+        _READ_DEFAULTS.unlabelled,
+        "Recordings to classify: labels -1, no splits, no DTW.",
+        read=True,
+    )
+    min_body_frames: int = declare(
+        _READ_DEFAULTS.min_body_frames,
+        "A body needs at least this many tracked frames.",
+        attrs="denoise.min_body_frames",
+        read=True,
+        cli=False,
+    )
+    spread_ratio: float = declare(
+        _READ_DEFAULTS.spread_ratio,
+        "A frame is noisy when x-spread > this ratio * y-spread of the body's joints.",
+        attrs="denoise.spread_ratio",
+        read=True,
+        cli=False,
+    )
+    noisy_frame_fraction: float = declare(
+        _READ_DEFAULTS.noisy_frame_fraction,
+        "A body is dropped when more than this fraction of its tracked frames is noisy.",
+        attrs="denoise.noisy_frame_fraction",
+        read=True,
+        cli=False,
+    )
+    chunk_size: int = declare(
+        64,
+        "Samples per Dask task (parse and DTW) and per Zarr chunk of the store's arrays along "
+        "N; a content parameter: a store built with another value is refused, not reused.",
+        minimum=1,
+    )
+    dtw_radius: int = declare(1, "FastDTW radius.", attrs="dtw.radius", minimum=1)
+    dtw_metric: str = declare(
+        "manhattan", "DTW point metric: manhattan or euclidean.", attrs="dtw.metric"
+    )
+    dtw_diagonal_weight: float = declare(
+        1.0,
+        "DTW diagonal-step multiplier (the paper's Eq. 2; 1.0 is standard DTW).",
+        attrs="dtw.diagonal_weight",
+    )
+    dtw_samples_per_class: int = declare(
+        0,
+        "DTW over the first N training samples of each class (0: all).",
+        attrs="dtw.samples_per_class",
+        minimum=0,
+    )
+    rule: str = declare("gaussian", "Adjacency rule: gaussian, eq3 or knn.", attrs="semantic.rule")
+    eps: float = declare(0.6, "Threshold of the gaussian and eq3 rules.", attrs="semantic.eps")
+    sigma: float = declare(0.1, "Width of the gaussian rule.", attrs="semantic.sigma")
+    k: int = declare(3, "Neighbours per joint of the knn rule.", attrs="semantic.k", minimum=1)
+    strict: bool = declare(False, "Stop at the first malformed raw file.", policy=True)
 
     def check(self) -> None:
         """Raise ValueError naming the first parameter out of range."""
-        limits = {
-            "max_frames": self.max_frames >= 1,
-            "max_bodies": self.max_bodies >= 1,
-            "chunk_size": self.chunk_size >= 1,
-            "dtw_radius": self.dtw_radius >= 1,
-            "dtw_samples_per_class": self.dtw_samples_per_class >= 0,
-            "k": self.k >= 1,
-        }
-        for name, ok in limits.items():
-            if not ok:
-                raise ValueError(f"--{name.replace('_', '-')} out of range: {getattr(self, name)}")
+        for param in PARAMS:
+            value = getattr(self, param.name)
+            if param.minimum is not None and value < param.minimum:
+                raise ValueError(f"{param.flag} out of range: {value}")
         if self.rule not in semantic.RULES:
             raise ValueError(f"unknown --rule {self.rule!r}; known: {sorted(semantic.RULES)}")
 
     def read_options(self) -> ReadOptions:
-        """The reader options these parameters ask for."""
-        return ReadOptions(
-            max_frames=self.max_frames,
-            max_bodies=self.max_bodies,
-            align=self.align,
-            sample_set=self.sample_set,
-            layout=self.layout,
-            unlabelled=self.unlabelled,
-            min_body_frames=self.min_body_frames,
-            spread_ratio=self.spread_ratio,
-            noisy_frame_fraction=self.noisy_frame_fraction,
-        )
+        """The reader options these parameters ask for (the parameters declared `read`)."""
+        return ReadOptions(**{p.name: getattr(self, p.name) for p in PARAMS if p.read})
 
     def rule_params(self) -> dict:
         """The parameters the adjacency rule reads, e.g. {eps, sigma} for gaussian."""
@@ -82,40 +182,19 @@ class BuildParams:
         return semantic.rule_params(self.rule, **{name: getattr(self, name) for name in names})
 
     def dtw_attrs(self) -> dict:
-        """The `dtw` attrs of a `semantic/<split>` group."""
-        return {
-            "radius": self.dtw_radius,
-            "metric": self.dtw_metric,
-            "diagonal_weight": self.dtw_diagonal_weight,
-            "series": "body 0 (first kept body), valid frames, after alignment",
-            "samples_per_class": self.dtw_samples_per_class,
-        }
+        """The `dtw` attrs of a `semantic/<split>` group: the `dtw` parameters and the series."""
+        return {**self.to_attrs()["dtw"], "series": DTW_SERIES}
 
     def to_attrs(self) -> dict:
-        """The store's `build` attrs (JSON)."""
-        return {
-            "dataset": self.dataset,
-            "max_frames": self.max_frames,
-            "max_bodies": self.max_bodies,
-            "alignment": self.align,
-            "sample_set": self.sample_set,
-            "layout": self.layout,
-            "unlabelled": self.unlabelled,
-            "denoise": {
-                "min_body_frames": self.min_body_frames,
-                "spread_ratio": self.spread_ratio,
-                "noisy_frame_fraction": self.noisy_frame_fraction,
-            },
-            "chunk_size": self.chunk_size,
-            "dtw": {
-                "radius": self.dtw_radius,
-                "metric": self.dtw_metric,
-                "diagonal_weight": self.dtw_diagonal_weight,
-                "samples_per_class": self.dtw_samples_per_class,
-            },
-            "semantic": {"rule": self.rule, "eps": self.eps, "sigma": self.sigma, "k": self.k},
-            "strict": self.strict,
-        }
+        """The store's `build` attrs (JSON): each parameter at its `attrs_key`."""
+        attrs: dict = {}
+        for param in PARAMS:
+            *groups, key = param.attrs_key.split(".")
+            node = attrs
+            for group in groups:
+                node = node.setdefault(group, {})
+            node[key] = getattr(self, param.name)
+        return attrs
 
     def content_key(self) -> dict:
         """The flattened content keys: what staged work and a finished store depend on."""
@@ -124,6 +203,23 @@ class BuildParams:
             for key, value in flatten(self.to_attrs()).items()
             if not key.startswith(SEMANTIC_PREFIX) and key not in POLICY_KEYS
         }
+
+
+def _declarations() -> tuple[Param, ...]:
+    """The `Param` of every `BuildParams` field, in field order."""
+    types = typing.get_type_hints(BuildParams)
+    params = []
+    for item in fields(BuildParams):
+        declared = dict(item.metadata[_DECLARATION])
+        declared["attrs_key"] = declared["attrs_key"] or item.name
+        params.append(
+            Param(name=item.name, type=types[item.name], default=item.default, **declared)
+        )
+    return tuple(params)
+
+
+PARAMS = _declarations()
+POLICY_KEYS = frozenset(p.attrs_key for p in PARAMS if p.policy)
 
 
 def flatten(tree: dict, prefix: str = "") -> dict:

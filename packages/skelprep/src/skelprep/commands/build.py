@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import MISSING
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from skelprep.build.params import BuildParams
+from skelprep.build.params import PARAMS, BuildParams, Param
 from skelprep.build.worker_start import start_fork_server
 from skelprep.errors import SkelprepError
 
 if TYPE_CHECKING:
     from skelprep.build import BuildResult
 
-DEFAULTS = BuildParams(dataset="")
 STORE_METADATA = "zarr.json"
 
 
@@ -44,45 +45,36 @@ def _summary(result: BuildResult) -> str:
     return "\n".join(lines + result.notes)
 
 
+def _option(param: Param) -> Callable:
+    """The click option of one build parameter, from its declaration (build.params)."""
+    if param.type is bool:  # `--no-align` stores False, `--strict` True
+        kwargs = {"is_flag": True, "flag_value": not param.default, "default": param.default}
+    elif param.default is MISSING:
+        kwargs = {"type": param.type, "required": True}
+    else:
+        kwargs = {"type": param.type, "default": param.default, "show_default": param.default != ""}
+    return click.option(param.flag, param.name, help=param.help, **kwargs)
+
+
+def _param_options(command: Callable) -> Callable:
+    """Every build parameter declared `cli` as an option of `command`, in declaration order."""
+    for param in reversed([p for p in PARAMS if p.cli]):
+        command = _option(param)(command)
+    return command
+
+
 @click.command()
-@click.option(
-    "--dataset", required=True, help="Registry name: ntu60, ntu120, kinetics, msr3d, folder, ..."
-)
+@_param_options
 @click.option("--raw", type=click.Path(path_type=Path), help="Raw directory [data/raw/<dataset>].")
 @click.option("--out", type=click.Path(path_type=Path), help="Store path [data/<dataset>.zarr].")
-@click.option("--eps", type=float, default=DEFAULTS.eps, show_default=True)
-@click.option("--sigma", type=float, default=DEFAULTS.sigma, show_default=True)
-@click.option("--k", "k", type=int, default=DEFAULTS.k, show_default=True, help="knn rule.")
-@click.option("--rule", default=DEFAULTS.rule, show_default=True, help="gaussian, eq3 or knn.")
-@click.option("--max-frames", type=int, default=DEFAULTS.max_frames, show_default=True)
-@click.option("--max-bodies", type=int, default=DEFAULTS.max_bodies, show_default=True)
-@click.option(
-    "--no-align", is_flag=True, help="Keep the raw coordinates (no translation, rotation, scale)."
-)
-@click.option(
-    "--layout",
-    default=DEFAULTS.layout,
-    help="Layout for stgcn-npy / folder data: ntu25, msr20, kinect-v1, openpose18, coco17 "
-    "[decided by V, or the folder's layout.toml].",
-)
-@click.option(
-    "--unlabelled", is_flag=True, help="Recordings to classify: labels -1, no splits, no DTW."
-)
-@click.option("--sample-set", default=DEFAULTS.sample_set, show_default=True)
-@click.option("--strict", is_flag=True, help="Stop at the first malformed raw file.")
 @click.option("--force", is_flag=True, help="Rebuild a store built with other parameters.")
 @click.option("--scheduler", help="dask.distributed scheduler address, e.g. tcp://host:8786.")
-@click.option("--workers", type=int, default=min(os.cpu_count() or 1, 8), show_default=True)
-@click.option("--chunk-size", type=int, default=DEFAULTS.chunk_size, show_default=True)
-@click.option("--dtw-radius", type=int, default=DEFAULTS.dtw_radius, show_default=True)
-@click.option("--dtw-metric", default=DEFAULTS.dtw_metric, show_default=True)
-@click.option("--dtw-diagonal-weight", type=float, default=1.0, show_default=True)
 @click.option(
-    "--dtw-samples-per-class",
+    "--workers",
     type=int,
-    default=0,
+    default=min(os.cpu_count() or 1, 8),
     show_default=True,
-    help="DTW over the first N training samples of each class (0: all).",
+    help="Local worker processes; ignored with --scheduler (the cluster's workers are used).",
 )
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def build(**opts: object) -> None:
@@ -95,25 +87,7 @@ def build(**opts: object) -> None:
     from skelprep.build import Action, BuildRequest, build_store
     from skelprep.build.decide import describe
 
-    params = BuildParams(
-        dataset=dataset,
-        max_frames=opts["max_frames"],
-        max_bodies=opts["max_bodies"],
-        align=not opts["no_align"],
-        layout=opts["layout"],
-        unlabelled=opts["unlabelled"],
-        sample_set=opts["sample_set"],
-        chunk_size=opts["chunk_size"],
-        dtw_radius=opts["dtw_radius"],
-        dtw_metric=opts["dtw_metric"],
-        dtw_diagonal_weight=opts["dtw_diagonal_weight"],
-        dtw_samples_per_class=opts["dtw_samples_per_class"],
-        rule=opts["rule"],
-        eps=opts["eps"],
-        sigma=opts["sigma"],
-        k=opts["k"],
-        strict=opts["strict"],
-    )
+    params = BuildParams(**{p.name: opts[p.name] for p in PARAMS if p.cli})
     request = BuildRequest(
         params=params,
         raw=opts["raw"] or Path("data/raw") / dataset,
