@@ -65,8 +65,8 @@ real-msr: setup
     {{bin}}/python pipelines/real_msr.py
 
 # Own data: real recordings exported to the folder format, aligned vs --no-align, then `stgnode predict`.
-own-data: setup
-    {{bin}}/python pipelines/own_data.py
+own-data *args: setup
+    {{bin}}/python pipelines/own_data.py {{args}}
 
 # Options pass through: `just real-ucla --seeds 0,1,2`, `just real-ucla --model st-gcn`.
 # NW-UCLA (real data) cross-view: build, train one model on 4 streams, fuse; xview and xview-dedup.

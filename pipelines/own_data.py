@@ -13,7 +13,9 @@ The path a user copies to train on their own data (docs/own-data.md):
    unlabelled store and classified with `stgnode predict`.
 It prints the accuracy of both imports side by side: what alignment is worth.
 
-    python pipelines/own_data.py [--raw DIR] [--epochs N] [--seed 0] [--actions K]
+    python pipelines/own_data.py [--raw DIR] [--epochs N] [--seeds 0,1,2] [--actions K]
+
+Runs are `<runs>/<import>-seed<k>`; a finished run is evaluated again, not retrained.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import csv
 import re
 import shlex
 import shutil
+import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -46,17 +49,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--work", default="data/own", help="folders and stores [%(default)s]")
     parser.add_argument("--runs", default="runs/own", help="run directories [%(default)s]")
     parser.add_argument("--epochs", type=int, help="override the config's epochs")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", default="0", help="comma-separated seeds [%(default)s]")
     parser.add_argument("--actions", type=int, default=20, help="first K actions [all 20]")
     parser.add_argument("--out", default="runs/own/table.md", help="table [%(default)s]")
     return parser.parse_args()
 
 
-def export_recordings(raw: Path, folder: Path, actions: int) -> list[str]:
+def export_recordings(raw: Path, folder: Path, actions: int) -> None:
     """Write MSR Action3D text files into the folder format with numpy alone (what a user's
-    own export script does); returns the names of the held-out (even-subject) samples."""
+    own export script does)."""
     (folder / "sequences").mkdir(parents=True, exist_ok=True)
-    rows, held_out = ["sample,label,subject,split_xsub"], []
+    rows = ["sample,label,subject,split_xsub"]
     for path in sorted(raw.glob("a*_s*_e*_skeleton3D.txt")):
         action, subject, _ = map(int, re.findall(r"\d+", path.name)[:3])
         if action > actions:
@@ -67,20 +70,29 @@ def export_recordings(raw: Path, folder: Path, actions: int) -> list[str]:
             continue
         name = path.name.removesuffix("_skeleton3D.txt")
         np.save(folder / "sequences" / f"{name}.npy", xyz)  # (T, V, C)
-        part = "train" if subject % 2 else "test"
-        rows.append(f"{name},{action - 1},{subject},{part}")
-        held_out += [name] if part == "test" else []
-    (folder / "labels.csv").write_text("\n".join(rows) + "\n")
+        rows.append(f"{name},{action - 1},{subject},{'train' if subject % 2 else 'test'}")
     (folder / "classes.txt").write_text("\n".join(MSR3D_CLASSES[:actions]) + "\n")
-    return held_out
+    (folder / "labels.csv").write_text("\n".join(rows) + "\n")  # last: the folder is complete
 
 
-def unlabelled_folder(folder: Path, new: Path, names: list[str]) -> None:
-    """A few recordings to classify: sequences only, no labels.csv."""
-    shutil.rmtree(new, ignore_errors=True)
-    (new / "sequences").mkdir(parents=True)
-    for name in names:
-        shutil.copy(folder / "sequences" / f"{name}.npy", new / "sequences")
+def unlabelled_folder(folder: Path, new: Path) -> list[str]:
+    """A few held-out recordings to classify: sequences only, no labels.csv; returns them."""
+    with open(folder / "labels.csv", newline="") as handle:
+        held_out = [row["sample"] for row in csv.DictReader(handle) if row["split_xsub"] == "test"]
+    picked = held_out[:: max(1, len(held_out) // NEW_SAMPLES)][:NEW_SAMPLES]
+    (new / "sequences").mkdir(parents=True, exist_ok=True)
+    for name in picked:
+        if not (new / "sequences" / f"{name}.npy").is_file():  # unchanged files: store reused
+            shutil.copy(folder / "sequences" / f"{name}.npy", new / "sequences")
+    return picked
+
+
+def spread(values: list[float]) -> str:
+    """Top-1 mean and standard deviation over seeds."""
+    deviation = statistics.stdev(values) if len(values) > 1 else 0.0
+    return (
+        f"top-1 mean {statistics.mean(values):.1%}, sd {deviation:.1%} over {len(values)} seed(s)"
+    )
 
 
 def main() -> None:
@@ -90,27 +102,32 @@ def main() -> None:
     raw, work, runs = Path(args.raw), REPO / args.work, Path(args.runs)
     if not raw.is_dir():
         sys.exit(f"MSR Action3D raw files not found at {raw}; pass --raw DIR")
-    held_out = export_recordings(raw, work / "folder", args.actions)
-    print(f"wrote {work / 'folder'}: sequences/*.npy, labels.csv, classes.txt")
+    if (work / "folder" / "labels.csv").is_file():
+        print(f"reusing the exported folder {work / 'folder'}")
+    else:
+        export_recordings(raw, work / "folder", args.actions)
+        print(f"wrote {work / 'folder'}: sequences/*.npy, labels.csv, classes.txt")
     build = ("skelprep", "build", "--dataset", "folder", "--layout", "msr20", "--max-bodies", "1",
              "--max-frames", "100", "--quiet")  # fmt: skip
     for name, extra in IMPORTS.items():
         step(f"build the {name} import", *build, "--raw", str(work / "folder"),
              "--out", str(work / f"{name}.zarr"), *extra)  # fmt: skip
     options = ["--stream", "joint", *(["--epochs", str(args.epochs)] if args.epochs else [])]
+    seeds = [int(seed) for seed in args.seeds.split(",")]
+    jobs = [(name, seed) for seed in seeds for name in IMPORTS]
 
-    def one(name: str) -> dict:
-        return train_and_evaluate(str(runs / name), str(work / f"{name}.zarr"), CONFIG,
-                                  "stg-node", args.seed, *options, env={"OMP_NUM_THREADS": "1"})  # fmt: skip
+    def one(job: tuple[str, int]) -> dict:
+        name, seed = job
+        return train_and_evaluate(str(runs / f"{name}-seed{seed}"), str(work / f"{name}.zarr"),
+                                  CONFIG, "stg-node", seed, *options, env={"OMP_NUM_THREADS": "1"})  # fmt: skip
 
     with ThreadPoolExecutor(len(IMPORTS)) as pool:
-        results = dict(zip(IMPORTS, pool.map(one, IMPORTS), strict=True))
-    picked = held_out[:: max(1, len(held_out) // NEW_SAMPLES)][:NEW_SAMPLES]
-    unlabelled_folder(work / "folder", work / "new", picked)
+        results = dict(zip(jobs, pool.map(one, jobs), strict=True))
+    picked = unlabelled_folder(work / "folder", work / "new")
     step("build the recordings to classify (no labels.csv: unlabelled)", *build,
          "--raw", str(work / "new"), "--out", str(work / "new.zarr"))  # fmt: skip
     predictions = runs / "predictions.csv"
-    step("classify them", "stgnode", "predict", str(runs / "aligned"), "--store",
+    step("classify them", "stgnode", "predict", str(runs / f"aligned-seed{seeds[0]}"), "--store",
          str(work / "new.zarr"), "--top-k", "3", "--out", str(predictions))  # fmt: skip
     with open(REPO / predictions, newline="") as handle:
         predicted = list(csv.DictReader(handle))
@@ -120,17 +137,18 @@ def main() -> None:
         f"- command: `{shlex.join(['python', 'pipelines/own_data.py', *sys.argv[1:]])}`",
         f"- data: MSR Action3D, first {args.actions} actions, written as the folder format by "
         f"numpy; split xsub (odd subjects train); config {CONFIG}, stg-node, joint stream, "
-        f"seed {args.seed}, {results['aligned']['epochs']} epochs; last epoch's weights",
-        f"- wall time: {(time.perf_counter() - start) / 60:.1f} min",
+        f"{results[jobs[0]]['epochs']} epochs; last epoch's weights",
+        f"- wall time: {(time.perf_counter() - start) / 60:.1f} min (finished runs are reused)",
         "",
-        "| import | test samples | top-1 | top-5 | mean class |",
-        "|---|---:|---:|---:|---:|",
+        "| import | seed | test samples | top-1 | top-5 | mean class |",
+        "|---|---:|---:|---:|---:|---:|",
         *(
-            f"| {name} | {m['num_samples']} | {m['top1']:.1%} | {m['top5']:.1%} | "
+            f"| {name} | {seed} | {m['num_samples']} | {m['top1']:.1%} | {m['top5']:.1%} | "
             f"{m['mean_class_accuracy']:.1%} |"
-            for name, m in results.items()
+            for (name, seed), m in results.items()
         ),
         "",
+        *(f"- {name}: {spread([results[name, s]['top1'] for s in seeds])}" for name in IMPORTS),
         f"- `stgnode predict` on {len(predicted)} unlabelled held-out recordings: {right} "
         f"right (their names carry the action): {predictions}",
     ]

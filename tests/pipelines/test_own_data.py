@@ -28,7 +28,7 @@ def test_own_data_pipeline_runs_end_to_end(realdata: Path, tmp_path: Path) -> No
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     table = (tmp_path / "table.md").read_text()
-    assert "| aligned | 36 |" in table and "| unaligned | 36 |" in table
+    assert "| aligned | 0 | 36 |" in table and "| unaligned | 0 | 36 |" in table
     aligned = zarr.open_group(str(tmp_path / "data" / "aligned.zarr"), mode="r")
     plain = zarr.open_group(str(tmp_path / "data" / "unaligned.zarr"), mode="r")
     assert aligned.attrs["alignment"]["applied"] and not plain.attrs["alignment"]["applied"]
