@@ -139,6 +139,7 @@ def _bad_inputs(root: Path) -> dict[str, tuple[str, int | None, str]]:
     labels = (root / "labels.csv").read_text().splitlines()
     labels[6] = "take05,juggle,1,train,"
     labels.append("ghost,1,2,train,train")
+    labels.append("take00,2,0,train,train")  # repeated: the first row (line 2) stands
     (root / "labels.csv").write_text("\n".join(labels) + "\n")
     np.save(sequences / "stray.npy", np.ones((20, V, C)))
     return {
@@ -150,6 +151,7 @@ def _bad_inputs(root: Path) -> dict[str, tuple[str, int | None, str]]:
         "take05": ("labels.csv", 7, "unknown class name 'juggle' (not in classes.txt)"),
         "ghost": ("labels.csv", 14, "sample ghost: no sequences/ghost.npy or .csv"),
         "stray": ("sequences/stray.npy", None, "no row for sample stray in labels.csv"),
+        "take00": ("labels.csv", 15, "sample take00 already listed on line 2"),
     }  # fmt: skip
 
 

@@ -127,7 +127,8 @@ def _labels(raw: Path, stamp: tuple[int, int]) -> Labels | None:
                 rows[name] = replace(_row(record, classes, splits), line=line)
             except ValueError as exc:
                 problems.append(skip_record(path, str(exc), line))
-                rejected.add(name)
+                if name not in rows:  # a repeated row leaves the first one standing
+                    rejected.add(name)
     if classes is None:
         classes = [
             f"class {i}" for i in range(max((r.label for r in rows.values()), default=-1) + 1)
