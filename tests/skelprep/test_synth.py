@@ -15,8 +15,9 @@ from click.testing import CliRunner
 from skelprep.commands.synth import synth
 from skelprep.errors import RawFormatError
 from skelprep.readers import ReadOptions, Sample, SampleRef, get_dataset
-from skelprep.splits import NTU60_XSUB_TRAIN_SUBJECTS
+from skelprep.splits import NTU60_XSUB_TRAIN_SUBJECTS, VAL_HOLD_OUT
 from skelprep.synth import SampleSpec, SynthSize, generate, plan, record
+from skelprep.synth.dataset import performers
 from skelprep.synth.ntu_format import MISSING_LIST, as_written
 from skelprep.synth.take import perform
 
@@ -164,6 +165,17 @@ def test_sequence_length_alone_does_not_reveal_the_class():
         accuracy = (predicted == label[~train]).mean()
         assert accuracy < 2 * chance, f"length predicts the class: {accuracy:.2f} vs {chance:.2f}"
     assert np.ptp(means) < length.std(), "class mean lengths differ more than the spread"
+
+
+def test_the_demo_sized_set_has_a_validation_subject():
+    """8 performers (the demo's) give 4 training subjects of which one is held out by xsub-val,
+    so that recipes can be chosen on it; every training and test subject is still used once."""
+    subjects = [subject for subject, _ in performers(8)]
+    train = [s for s in subjects if s in NTU60_XSUB_TRAIN_SUBJECTS]
+    held = VAL_HOLD_OUT["ntu60"]["xsub"].values
+    assert len(train) == 4 and len(set(train) & held) == 1
+    everyone = [subject for subject, _ in performers(40)]
+    assert sorted(everyone) == list(range(1, 41))
 
 
 def test_kinetics_clips_have_the_stgcn_structure_and_agree_with_labels(tmp_path):

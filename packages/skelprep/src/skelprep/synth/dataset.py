@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
 
-from skelprep.splits import NTU60_XSUB_TRAIN_SUBJECTS
+from skelprep.splits import NTU60_XSUB_TRAIN_SUBJECTS, VAL_HOLD_OUT
 from skelprep.synth import kinetics_format, ntu_format
 from skelprep.synth.camera import setup_rig
 from skelprep.synth.motions import MOTIONS
@@ -25,7 +25,22 @@ from skelprep.synth.take import SampleSpec, Take, perform, stream
 
 NTU60_SUBJECTS = 40
 NTU_SETUPS = 17
-TRAIN_SUBJECTS = sorted(NTU60_XSUB_TRAIN_SUBJECTS)
+
+
+def _validation_early(subjects: list[int], held_out: frozenset[int]) -> list[int]:
+    """`subjects` with each held-out one moved one place earlier, so that the first four training
+    subjects (an 8-subject set such as the demo's) already include one that `xsub-val` tests on.
+    Sorted, the held-out subjects are every fifth and no small set would have any."""
+    order = list(subjects)
+    for k in range(1, len(order)):
+        if order[k] in held_out and order[k - 1] not in held_out:
+            order[k - 1], order[k] = order[k], order[k - 1]
+    return order
+
+
+TRAIN_SUBJECTS = _validation_early(
+    sorted(NTU60_XSUB_TRAIN_SUBJECTS), VAL_HOLD_OUT["ntu60"]["xsub"].values or frozenset()
+)
 TEST_SUBJECTS = sorted(set(range(1, NTU60_SUBJECTS + 1)) - NTU60_XSUB_TRAIN_SUBJECTS)
 
 
@@ -73,8 +88,9 @@ class SynthSummary:
 
 
 def performers(count: int) -> list[tuple[int, int]]:
-    """(subject, setup) pairs: alternately an NTU60 xsub training and test subject, with setups
-    1, 1, 2, 2, ... so that both sides of the subject split span even and odd setups."""
+    """(subject, setup) pairs: alternately an NTU60 xsub training subject (in TRAIN_SUBJECTS
+    order) and test subject, with setups 1, 1, 2, 2, ... so that both sides of the subject split
+    span even and odd setups."""
     order = [s for pair in zip(TRAIN_SUBJECTS, TEST_SUBJECTS, strict=True) for s in pair]
     return [(subject, k // 2 % NTU_SETUPS + 1) for k, subject in enumerate(order[:count])]
 
