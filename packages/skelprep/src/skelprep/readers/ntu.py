@@ -9,8 +9,8 @@ trackingState). Nothing but blank lines may follow the last frame.
 Speed: the file's bytes are tokenized and converted in one compiled pass (readers.scan), the
 frame/body structure is walked and bodies grouped by id in a second (readers.ntu_walk), and a
 third gathers every body's joints onto the file's timeline while checking each field; no
-Python-level work is done per frame, body or joint line. Only when that check fails does the
-Python path (`_checked_fields`) run, to name the file, line and field of the problem.
+Python-level work is done per frame, body or joint line. The rules are checked there alone: a
+pass that stops reports what and where, and this module only words the error.
 """
 
 from __future__ import annotations
@@ -26,27 +26,36 @@ from skelprep.errors import RawFormatError
 from skelprep.layouts import NTU25
 from skelprep.readers.base import FLOAT32_MAX, ReadOptions, Sample, SampleRef
 from skelprep.readers.ntu_walk import (
+    BODY_INFO_LINE,
     ENDS_EARLY,
+    FIELD_COUNT,
+    NOT_A_NUMBER,
     NOT_COUNT,
     OK,
+    OUT_OF_RANGE,
     WHAT_BODY_COUNT,
     WHAT_BODY_INFO,
     WHAT_FRAME_COUNT,
     WHAT_JOINT_COUNT,
     WHAT_JOINT_LINES,
     WRONG_JOINTS,
+    FieldRules,
+    Gathered,
     Tracks,
     Walk,
     gather_tracks,
     walk_structure,
 )
-from skelprep.readers.scan import FLAGGED, Scanned, resolve_flagged, scan_numbers
+from skelprep.readers.scan import Scanned, convert_flagged, scan_numbers
 from skelprep.readers.text import read_text_bytes
 
 NTU_JOINTS = 25
 BODY_INFO_FIELDS = 10
 JOINT_FIELDS = 12
 TRACKING_STATES = (0, 1, 2)
+FIELD_RULES = FieldRules(
+    BODY_INFO_FIELDS, JOINT_FIELDS, FLOAT32_MAX, sum(1 << state for state in TRACKING_STATES)
+)
 JOINT_LINE = (
     "12 numbers (x y z depthX depthY colorX colorY orientationW orientationX orientationY "
     "orientationZ trackingState)"
@@ -61,17 +70,6 @@ def parse_sample_id(name: str) -> dict[str, int]:
     if match is None:
         raise ValueError(f"{name!r} is not an NTU sample id (SsssCcccPpppRrrrAaaa)")
     return dict(zip(ID_FIELDS, map(int, match.groups()), strict=True))
-
-
-def _fields(scanned: Scanned, lines: np.ndarray, width: int, expected: str) -> np.ndarray:
-    """Values of `lines` (line indices, any shape) that must each hold `width` numbers."""
-    counts = scanned.line_count[lines]
-    if (counts != width).any():
-        bad = int(lines.reshape(-1)[np.flatnonzero(counts.reshape(-1) != width)[0]])
-        found = int(scanned.line_count[bad])
-        raise RawFormatError(scanned.path, f"expected {expected}, found {found} fields", bad + 1)
-    tokens = scanned.line_first[lines][..., None] + np.arange(width)
-    return resolve_flagged(scanned, tokens, expected)
 
 
 def _expected(walk: Walk) -> str:
@@ -102,12 +100,30 @@ def _structure_error(scanned: Scanned, walk: Walk) -> RawFormatError:
     return RawFormatError(scanned.path, "unexpected content after the last frame", walk.line + 1)
 
 
+def _field_error(scanned: Scanned, gathered: Gathered) -> RawFormatError:
+    """The RawFormatError of a gather that stopped at a field (status other than OK)."""
+    expected = (
+        f"{BODY_INFO_FIELDS} body-info numbers" if gathered.part == BODY_INFO_LINE else JOINT_LINE
+    )
+    if gathered.status == FIELD_COUNT:
+        found = int(scanned.line_count[gathered.line])
+        message = f"expected {expected}, found {found} fields"
+    elif gathered.status == NOT_A_NUMBER:
+        text = scanned.token_text(gathered.token)[:30]
+        message = f"expected {expected}; found {text!r}, not a number"
+    elif gathered.status == OUT_OF_RANGE:
+        text = scanned.token_text(gathered.token)[:30]
+        message = f"non-finite value or beyond float32 range: {text!r}"
+    else:
+        message = f"trackingState must be one of {TRACKING_STATES}"
+    return RawFormatError(scanned.path, message, gathered.line + 1)
+
+
 def _walked(path: Path) -> tuple[Scanned, Walk, Tracks]:
     """Scan, walk and gather a `.skeleton` file; RawFormatError at the first problem.
 
-    The compiled passes handle a well-formed file alone; when the gather meets a problem (or a
-    token only Python's float converts), `_checked_fields` names it, or converts those tokens
-    in place and the gather runs again.
+    The compiled passes handle a well-formed file alone; when the gather stops at a token the
+    tokenizer left to Python's float, those tokens are converted and the gather runs again.
     """
     data = read_text_bytes(path)
     scanned = scan_numbers(path, data)
@@ -119,35 +135,16 @@ def _walked(path: Path) -> tuple[Scanned, Walk, Tracks]:
     walk = walk_structure(buf, scanned.line_start, scanned.line_int, end, NTU_JOINTS)
     if walk.status != OK:
         raise _structure_error(scanned, walk)
-    widths = (BODY_INFO_FIELDS, JOINT_FIELDS)
-    tracks = gather_tracks(scanned, walk, NTU_JOINTS, widths, FLOAT32_MAX)
-    if tracks is None:
-        _checked_fields(scanned, walk)
-        tracks = gather_tracks(scanned, walk, NTU_JOINTS, widths, FLOAT32_MAX)
+    gathered = gather_tracks(scanned, walk, NTU_JOINTS, FIELD_RULES)
+    if gathered.status == NOT_A_NUMBER and convert_flagged(scanned):
+        gathered = gather_tracks(scanned, walk, NTU_JOINTS, FIELD_RULES)
+    if gathered.status != OK:
+        raise _field_error(scanned, gathered)
     if walk.twice >= 0:
         body_id = _body_ids(scanned, walk)[walk.body_of[walk.twice]]
         line = int(walk.info_at[walk.twice]) + 1
         raise RawFormatError(path, f"body {body_id} appears twice in one frame", line)
-    return scanned, walk, tracks
-
-
-def _checked_fields(scanned: Scanned, walk: Walk) -> None:
-    """Raise the RawFormatError of the first bad body-info or joint field (counts, numbers,
-    tracking states); if there is none, store the Python-converted flagged values in place."""
-    info_lines = walk.info_at
-    _fields(scanned, info_lines, BODY_INFO_FIELDS, f"{BODY_INFO_FIELDS} body-info numbers")
-    joint_lines = walk.joints_at[:, None] + np.arange(NTU_JOINTS)
-    values = _fields(scanned, joint_lines, JOINT_FIELDS, JOINT_LINE)
-    valid = np.isin(values[..., 11], TRACKING_STATES)
-    if not valid.all():
-        bad = int(joint_lines.reshape(-1)[np.flatnonzero(~valid.reshape(-1))[0]])
-        raise RawFormatError(
-            scanned.path, f"trackingState must be one of {TRACKING_STATES}", bad + 1
-        )
-    for lines, width in ((info_lines, BODY_INFO_FIELDS), (joint_lines, JOINT_FIELDS)):
-        tokens = scanned.line_first[lines][..., None] + np.arange(width)
-        scanned.values[tokens] = resolve_flagged(scanned, tokens, "")
-        scanned.kind[tokens] = np.where(scanned.kind[tokens] == FLAGGED, 0, scanned.kind[tokens])
+    return scanned, walk, gathered.tracks
 
 
 def _body_ids(scanned: Scanned, walk: Walk) -> list[str]:

@@ -10,9 +10,13 @@ recorded (`twice`) and reported by `ntu.py` after the field checks. The body id 
 text: NTU ids such as 72057594037931101 exceed float64's exact integers.
 
 `gather_tracks` then places every body-frame's joints (x y z and tracking state) on the
-file's timeline in one more compiled pass, checking that each body-info and joint line holds
-the expected number of plain finite numbers; it only says whether they all do, and `ntu.py`
-names the first bad field when one does not.
+file's timeline in one more compiled pass, and is where the field rules live: each body-info
+and joint line holds exactly its number of fields, each a number of magnitude <= the limit
+(finite, within float32), and each tracking state is one of the allowed values. It stops at
+the first field, in file order, that breaks a rule, with a code, the line and the token;
+`ntu.py` only turns that into the error message. A token the tokenizer left to Python's
+`float` (`readers.scan`, FLAGGED) stops it as NOT_A_NUMBER: the caller converts such tokens
+(`scan.convert_flagged`) and gathers again, and a token still flagged then is not a number.
 """
 
 from __future__ import annotations
@@ -28,6 +32,10 @@ from skelprep.readers.scan import FLAGGED, Scanned
 WHAT_FRAME_COUNT, WHAT_BODY_COUNT, WHAT_BODY_INFO, WHAT_JOINT_COUNT, WHAT_JOINT_LINES = range(5)
 # how it stopped
 OK, ENDS_EARLY, NOT_COUNT, WRONG_JOINTS, TRAILING = range(5)
+# which field rule the gather found broken (OK: none)
+FIELD_COUNT, NOT_A_NUMBER, OUT_OF_RANGE, TRACKING_STATE = range(1, 5)
+# the kind of line it was checking
+BODY_INFO_LINE, JOINT_LINE = range(2)
 
 
 class Walk(NamedTuple):
@@ -157,39 +165,51 @@ def walk_structure(
     return Walk(*_walk(data, line_start, line_int, end, joints))
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _check_line(line_first, line_count, values, kind, line, width, limit):  # noqa: ANN001, ANN202, PLR0913 (compiled)
+    """(status, token) of the first field rule line `line` breaks ((OK, -1) if none): `width`
+    fields (token -1), each converted (not FLAGGED) and of magnitude <= `limit`."""
+    if line_count[line] != width:
+        return FIELD_COUNT, -1
+    for token in range(line_first[line], line_first[line] + width):
+        if kind[token] == FLAGGED or not abs(values[token]) <= limit:  # NaN fails too
+            return (NOT_A_NUMBER if kind[token] == FLAGGED else OUT_OF_RANGE), token
+    return OK, -1
+
+
 @numba.njit(cache=True, nogil=True)
-def _gather(line_first, line_count, values, kind, walk_arrays, shape, widths, limit):  # noqa: ANN001, ANN202, PLR0913 (compiled)
-    """(ok, xyz, state, present): see `gather_tracks`; ok is False at the first bad field."""
+def _gather(line_first, line_count, values, kind, walk_arrays, shape, rules):  # noqa: ANN001, ANN202 (compiled)
+    """(status, part, line, token, xyz, state, present): see `gather_tracks`."""
     info_at, joints_at, frame_of, body_of = walk_arrays
     bodies, frames, joints = shape
-    info_width, width = widths
+    info_width, width, limit, states = rules
     xyz = np.zeros((bodies, frames, joints, 3))
     state = np.zeros((bodies, frames, joints), np.int8)
     present = np.zeros((bodies, frames), np.bool_)
     for k in range(info_at.shape[0]):
         line = info_at[k]
-        if line_count[line] != info_width:
-            return False, xyz, state, present
-        for token in range(line_first[line], line_first[line] + info_width):
-            if kind[token] == FLAGGED or not abs(values[token]) <= limit:
-                return False, xyz, state, present
+        status, token = _check_line(line_first, line_count, values, kind, line, info_width, limit)
+        if status != OK:
+            return status, BODY_INFO_LINE, line, token, xyz, state, present
         b, t = body_of[k], frame_of[k]
         present[b, t] = True
         for v in range(joints):
             line = joints_at[k] + v
+            status, token = _check_line(line_first, line_count, values, kind, line, width, limit)
+            if status != OK:
+                return status, JOINT_LINE, line, token, xyz, state, present
             first = line_first[line]
-            if line_count[line] != width:
-                return False, xyz, state, present
-            for token in range(first, first + width):
-                if kind[token] == FLAGGED or not abs(values[token]) <= limit:
-                    return False, xyz, state, present
             tracking = values[first + width - 1]
-            if not (tracking == 0.0 or tracking == 1.0 or tracking == 2.0):
-                return False, xyz, state, present
+            if not (
+                0.0 <= tracking < 64.0
+                and tracking == int(tracking)
+                and (states >> int(tracking)) & 1
+            ):
+                return TRACKING_STATE, JOINT_LINE, line, first + width - 1, xyz, state, present
             state[b, t, v] = np.int8(tracking)
             for c in range(3):
                 xyz[b, t, v, c] = values[first + c]
-    return True, xyz, state, present
+    return OK, BODY_INFO_LINE, -1, -1, xyz, state, present
 
 
 class Tracks(NamedTuple):
@@ -200,20 +220,36 @@ class Tracks(NamedTuple):
     present: np.ndarray  # (bodies, frames) bool
 
 
-def gather_tracks(
-    scanned: Scanned, walk: Walk, joints: int, widths: tuple[int, int], limit: float
-) -> Tracks | None:
+class Gathered(NamedTuple):
+    """Result of `gather_tracks`: the tracks, or the first field rule broken and where."""
+
+    status: int  # OK or FIELD_COUNT, NOT_A_NUMBER, OUT_OF_RANGE, TRACKING_STATE
+    part: int  # BODY_INFO_LINE or JOINT_LINE: the kind of line that breaks it
+    line: int  # 0-based line
+    token: int  # the token (NOT_A_NUMBER, OUT_OF_RANGE, TRACKING_STATE), else -1
+    tracks: Tracks  # complete only when status is OK
+
+
+class FieldRules(NamedTuple):
+    """What each field of a walked file must be (the format's constants live in `ntu.py`)."""
+
+    info_width: int  # fields of a body-info line
+    joint_width: int  # fields of a joint line; the last is the tracking state
+    limit: float  # largest magnitude a value may have
+    states: int  # the tracking states allowed, as a bit mask: bit s set when state s is (0..63)
+
+
+def gather_tracks(scanned: Scanned, walk: Walk, joints: int, rules: FieldRules) -> Gathered:
     """Every body's joints (x y z and the last field, the tracking state) on the timeline, in
-    one compiled pass; None when a body-info or joint line is not exactly `widths` plain finite
-    numbers (magnitude <= `limit`) or a state is not 0/1/2: the caller then names the problem."""
-    ok, *tracks = _gather(
+    one compiled pass that checks each body-info and joint line against `rules` and stops at
+    the first field, in file order, that breaks one."""
+    status, part, line, token, *tracks = _gather(
         scanned.line_first,
         scanned.line_count,
         scanned.values,
         scanned.kind,
         (walk.info_at, walk.joints_at, walk.frame_of, walk.body_of),
         (len(walk.id_start), walk.num_frames, joints),
-        widths,
-        limit,
+        (rules.info_width, rules.joint_width, float(rules.limit), rules.states),
     )
-    return Tracks(*tracks) if ok else None
+    return Gathered(status, part, line, token, Tracks(*tracks))

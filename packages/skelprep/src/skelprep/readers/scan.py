@@ -170,6 +170,20 @@ def scan_numbers(path: Path, data: bytes) -> Scanned:
     return Scanned(path, data, *_scan(buf, _POW10))
 
 
+def convert_flagged(scanned: Scanned) -> bool:
+    """Convert, in place, every flagged token of the file that Python's `float` reads (its kind
+    becomes decimal); a token it cannot read stays flagged. True when any was converted."""
+    converted = False
+    for token in np.flatnonzero(scanned.kind == FLAGGED).tolist():
+        try:
+            scanned.values[token] = float(scanned.token_text(token))
+        except ValueError:
+            continue
+        scanned.kind[token] = 0
+        converted = True
+    return converted
+
+
 def resolve_flagged(scanned: Scanned, tokens: np.ndarray, expected: str) -> np.ndarray:
     """Values of `tokens` (indices), converting flagged ones with Python's float and rejecting
     non-numbers and non-finite values with the file, line and field named."""
