@@ -215,16 +215,15 @@ def test_folder_without_labels_is_an_unlabelled_store(tmp_path: Path) -> None:
     printed = build(tmp_path / "new", tmp_path / "new.zarr")
     assert "unlabelled (every label -1, no splits)" in printed
     group = zarr.open_group(str(tmp_path / "new.zarr"), mode="r")
-    assert (
-        group.attrs["labelled"] is False
-        and "splits" not in group
-        or not list(group["splits"].group_keys())
-    )
+    assert group.attrs["labelled"] is False
+    assert not list(group.get("splits", {})) and not list(group.get("semantic", {}))
     assert (group["label"][:] == -1).all() and len(group["label"][:]) == 12
-    assert "semantic" not in group or not list(group["semantic"].group_keys())
     validate_store(tmp_path / "new.zarr")
     info = CliRunner().invoke(main, ["info", str(tmp_path / "new.zarr")])
     assert "unlabelled" in info.output
+    plot = CliRunner().invoke(main, ["plot", str(tmp_path / "new.zarr"), "--split", "xsub",
+                                     "--out", str(tmp_path / "plots")])  # fmt: skip
+    assert plot.exit_code != 0 and "an unlabelled store has no splits" in plot.output
 
 
 def test_unlabelled_flag_drops_the_labels_of_a_labelled_folder(tmp_path: Path) -> None:

@@ -73,6 +73,11 @@ def open_semantic(store_path: str | Path, split: str, mode: str = "r") -> zarr.G
         root = zarr.open_group(path, mode=mode, use_consolidated=False)
     except (FileNotFoundError, zarr.errors.GroupNotFoundError) as exc:
         raise StoreError(f"{path}: not a Zarr store ({exc})") from None
+    if root.attrs.get("labelled") is False:
+        raise StoreError(
+            f"{path}: an unlabelled store has no splits and no semantic adjacency (it holds "
+            "recordings to classify with `stgnode predict`)"
+        )
     semantic = root.get("semantic")
     group = semantic.get(split) if isinstance(semantic, zarr.Group) else None
     if not isinstance(group, zarr.Group) or "distance" not in group:
