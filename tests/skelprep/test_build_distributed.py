@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import zarr
 from click.testing import CliRunner
 from dask.distributed import Client
 
@@ -94,3 +95,31 @@ def test_cluster_build_equals_local_build(cluster: str, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert content_digest(remote) == content_digest(local)
+
+
+def test_cluster_build_with_relative_paths(
+    cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--raw and --out relative to the caller's directory: the workers run elsewhere (here in
+    the directory pytest started them from), so the build must hand them absolute paths."""
+    work = tmp_path / "caller"
+    generate(
+        "ntu",
+        work / "raw",
+        seed=3,
+        classes=3,
+        subjects=4,
+        cameras=2,
+        repetitions=1,
+        empty_fraction=0.0,
+    )
+    monkeypatch.chdir(work)
+    result = CliRunner().invoke(
+        main, [*ARGS, "--raw", "raw", "--out", "rel.zarr", "--scheduler", cluster]
+    )
+    assert result.exit_code == 0, result.output
+    with Client(cluster) as client:
+        elsewhere = client.run(os.getcwd)
+    assert str(work) not in set(elsewhere.values())  # the test shows something only then
+    store = zarr.open_group(str(work / "rel.zarr"), mode="r")
+    assert store["sample"].shape == (len(list((work / "raw").rglob("*.skeleton"))),)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from skelprep.build.decide import Action, apply_semantic, decide, restore_aside
@@ -60,10 +60,12 @@ def build_store(request: BuildRequest) -> BuildResult:
 
     Raises SkelprepError with a clear message on a missing raw directory, a parameter mismatch
     without --force, --strict and a malformed file, or a write error (disk full, read-only);
-    the previous store is never touched by a failed build.
+    the previous store is never touched by a failed build. `raw` and `out` are made absolute
+    first: the tasks run in workers whose working directory may be another one (--scheduler).
     """
     start = time.perf_counter()
-    params, raw, out = request.params, Path(request.raw), Path(request.out)
+    request = replace(request, raw=Path(request.raw).absolute(), out=Path(request.out).absolute())
+    params, raw, out = request.params, request.raw, request.out
     params.check()
     _known_dataset(params.dataset)
     if is_partial(out):
