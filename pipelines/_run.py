@@ -9,6 +9,8 @@ import shlex
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,6 +58,18 @@ def train_and_evaluate(
     epochs = [json.loads(line) for line in lines if line]
     return {**metrics, "epochs": len(epochs), "train_seconds": sum(e["seconds"] for e in epochs),
             "wall_seconds": seconds}  # fmt: skip
+
+
+def run_all(one: Callable[..., dict], runs: list[tuple], jobs: int) -> dict[Hashable, dict]:
+    """{run: one(*run)} for every run, `jobs` at a time. A failed step exits the pipeline
+    (SystemExit from `step`): the runs not yet started are cancelled, none is started after."""
+    with ThreadPoolExecutor(jobs) as pool:
+        futures = {run: pool.submit(one, *run) for run in runs}
+        try:
+            return {run: future.result() for run, future in futures.items()}
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
 
 
 def ensure_demo_store() -> str:

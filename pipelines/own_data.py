@@ -28,11 +28,10 @@ import shutil
 import statistics
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from _run import REPO, step, train_and_evaluate, write_table
+from _run import REPO, run_all, step, train_and_evaluate, write_table
 
 from skelprep.classes import MSR3D_CLASSES
 
@@ -116,13 +115,11 @@ def main() -> None:
     seeds = [int(seed) for seed in args.seeds.split(",")]
     jobs = [(name, seed) for seed in seeds for name in IMPORTS]
 
-    def one(job: tuple[str, int]) -> dict:
-        name, seed = job
+    def one(name: str, seed: int) -> dict:
         return train_and_evaluate(str(runs / f"{name}-seed{seed}"), str(work / f"{name}.zarr"),
                                   CONFIG, "stg-node", seed, *options, env={"OMP_NUM_THREADS": "1"})  # fmt: skip
 
-    with ThreadPoolExecutor(len(IMPORTS)) as pool:
-        results = dict(zip(jobs, pool.map(one, jobs), strict=True))
+    results = run_all(one, jobs, len(IMPORTS))
     picked = unlabelled_folder(work / "folder", work / "new")
     step("build the recordings to classify (no labels.csv: unlabelled)", *build,
          "--raw", str(work / "new"), "--out", str(work / "new.zarr"))  # fmt: skip

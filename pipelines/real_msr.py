@@ -24,10 +24,9 @@ import shlex
 import statistics
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import torch
-from _run import REPO, step, train_and_evaluate, write_table
+from _run import REPO, run_all, step, train_and_evaluate, write_table
 
 from stgnode.fuse import load_scores
 from stgnode.metrics import summarize
@@ -140,13 +139,7 @@ def main() -> None:
         return train_and_evaluate(f"{RUNS}/{model}-{stream}-seed{seed}", STORE, CONFIG, model,
                                   seed, "--stream", stream, *extra, env=env)  # fmt: skip
 
-    with ThreadPoolExecutor(args.jobs) as pool:
-        futures = {run: pool.submit(one, *run) for run in runs}
-        try:
-            rows = {run: future.result() for run, future in futures.items()}
-        except BaseException:  # a failed step exits the pipeline: start no further run
-            pool.shutdown(cancel_futures=True)
-            raise
+    rows = run_all(one, runs, args.jobs)
     fusions = {}
     if len(streams) > 1:
         for model, seed in dict.fromkeys((model, seed) for model, _, seed in runs):

@@ -24,13 +24,12 @@ import shlex
 import statistics
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import torch
 import zarr
-from _run import REPO, step, train_and_evaluate, write_table
+from _run import REPO, run_all, step, train_and_evaluate, write_table
 
 from stgnode.fuse import Scores, load_scores
 from stgnode.metrics import summarize
@@ -197,13 +196,7 @@ def main(argv: list[str] | None = None) -> None:
         return train_and_evaluate(run_dir(args, stream, seed), args.store, args.config,
                                   args.model, seed, "--stream", stream, *extra, env=env)  # fmt: skip
 
-    with ThreadPoolExecutor(args.jobs) as pool:
-        futures = {run: pool.submit(one, *run) for run in runs}
-        try:
-            metrics = {run: future.result() for run, future in futures.items()}
-        except BaseException:  # a failed step exits the pipeline: start no further run
-            pool.shutdown(cancel_futures=True)
-            raise
+    metrics = run_all(one, runs, args.jobs)
     dedup = dedup_samples(args.store, args.split)
     rows = {}
     for (stream, seed), m in metrics.items():
