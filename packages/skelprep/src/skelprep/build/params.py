@@ -79,62 +79,47 @@ def declare(
     return field(default=default, metadata={_DECLARATION: declaration})
 
 
+def _read(name: str, help: str, **declared: Any) -> Any:
+    """A reader option (`ReadOptions.<name>`, whose default it takes) as a build parameter."""
+    return declare(getattr(_READ_DEFAULTS, name), help, read=True, **declared)
+
+
+def _denoise(name: str, help: str) -> Any:
+    """A body-denoising threshold (skelprep.bodies): a reader option nested under `denoise` in
+    the attrs, not a CLI option."""
+    return _read(name, help, attrs=f"denoise.{name}", cli=False)
+
+
 @dataclass(frozen=True)
 class BuildParams:
     """Every parameter of a build, in the order of the attrs `build`."""
 
     dataset: str = declare(help="Registry name: ntu60, ntu120, kinetics, msr3d, folder, ...")
-    max_frames: int = declare(
-        _READ_DEFAULTS.max_frames,
-        "Frames per sample: longer samples are trimmed, shorter ones zero-padded.",
-        read=True,
+    max_frames: int = _read(
+        "max_frames",
+        "Frames per sample: longer ones are trimmed, shorter ones zero-padded.",
         minimum=1,
     )
-    max_bodies: int = declare(
-        _READ_DEFAULTS.max_bodies, "Bodies kept per sample (M).", read=True, minimum=1
+    max_bodies: int = _read("max_bodies", "Bodies kept per sample (M).", minimum=1)
+    align: bool = _read(
+        "align", "Keep the raw coordinates (no translation, rotation, scale).", attrs="alignment"
     )
-    align: bool = declare(
-        _READ_DEFAULTS.align,
-        "Keep the raw coordinates (no translation, rotation, scale).",
-        attrs="alignment",
-        read=True,
-    )
-    sample_set: str = declare(
-        _READ_DEFAULTS.sample_set,
-        "MSR Action3D's sample list: default (= cvpr12) or all.",
-        read=True,
-    )
-    layout: str = declare(
-        _READ_DEFAULTS.layout,
+    sample_set: str = _read("sample_set", "MSR Action3D's sample list: default (= cvpr12) or all.")
+    layout: str = _read(
+        "layout",
         "Layout for stgcn-npy / folder data: ntu25, msr20, kinect-v1, openpose18, coco17 "
         "[decided by V, or the folder's layout.toml].",
-        read=True,
     )
-    unlabelled: bool = declare(
-        _READ_DEFAULTS.unlabelled,
-        "Recordings to classify: labels -1, no splits, no DTW.",
-        read=True,
+    unlabelled: bool = _read("unlabelled", "Recordings to classify: labels -1, no splits, no DTW.")
+    min_body_frames: int = _denoise(
+        "min_body_frames", "A body needs at least this many tracked frames."
     )
-    min_body_frames: int = declare(
-        _READ_DEFAULTS.min_body_frames,
-        "A body needs at least this many tracked frames.",
-        attrs="denoise.min_body_frames",
-        read=True,
-        cli=False,
+    spread_ratio: float = _denoise(
+        "spread_ratio", "A frame is noisy when x-spread > this ratio * y-spread of its joints."
     )
-    spread_ratio: float = declare(
-        _READ_DEFAULTS.spread_ratio,
-        "A frame is noisy when x-spread > this ratio * y-spread of the body's joints.",
-        attrs="denoise.spread_ratio",
-        read=True,
-        cli=False,
-    )
-    noisy_frame_fraction: float = declare(
-        _READ_DEFAULTS.noisy_frame_fraction,
-        "A body is dropped when more than this fraction of its tracked frames is noisy.",
-        attrs="denoise.noisy_frame_fraction",
-        read=True,
-        cli=False,
+    noisy_frame_fraction: float = _denoise(
+        "noisy_frame_fraction",
+        "A body is dropped when more than this fraction of its frames is noisy.",
     )
     chunk_size: int = declare(
         64,
