@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import zarr
-from dask.distributed import Client, as_completed
+from dask.distributed import as_completed
 from tqdm import tqdm
 
 from skelprep.align import coordinate_dims
@@ -20,8 +21,11 @@ from skelprep.build.staged_joints import link_whole_chunks, place_chunk
 from skelprep.build.staging import chunk_path, test_kill_hook
 from skelprep.build.tasks import load_parsed, parse_chunk, parsed_summary
 from skelprep.errors import SkelprepError
-from skelprep.readers.base import DatasetSpec, ReadOptions, SampleRef
+from skelprep.readers.base import SampleRef
 from skelprep.store import chunk_sources, create_sample_arrays
+
+if TYPE_CHECKING:
+    from skelprep.build.run import BuildContext
 
 
 class StrictStop(SkelprepError):
@@ -39,19 +43,10 @@ def _strict_check(summary: dict, strict: bool) -> None:
         )
 
 
-def parse_all(
-    client: Client,
-    spec: DatasetSpec,
-    raw: Path,
-    options: ReadOptions,
-    chunks: list[list[SampleRef]],
-    chunk_size: int,
-    partial: Path,
-    strict: bool,
-    progress: bool,
-) -> list[dict]:
-    """Stage every chunk of `chunk_size` refs (resuming staged ones); returns the per-chunk
+def parse_all(context: BuildContext, chunks: list[list[SampleRef]]) -> list[dict]:
+    """Stage every chunk of refs (resuming staged ones); returns the per-chunk
     {count, skipped}."""
+    partial, strict = context.partial, context.params.strict
     summaries: dict[int, dict] = {}
     todo = []
     for k in range(len(chunks)):
@@ -63,16 +58,18 @@ def parse_all(
             todo.append(k)
     done_refs = sum(len(chunks[k]) for k in summaries)
     total = sum(map(len, chunks))
-    bar = tqdm(total=total, initial=done_refs, unit="sample", desc="parse", disable=not progress)
+    bar = tqdm(
+        total=total, initial=done_refs, unit="sample", desc="parse", disable=not context.progress
+    )
     futures = {
-        client.submit(
+        context.client.submit(
             parse_chunk,
-            spec.name,
-            raw,
-            options,
+            context.spec.name,
+            context.raw,
+            context.options,
             chunks[k],
             chunk_path(partial, "parse", k),
-            chunk_size,
+            context.params.chunk_size,
             key=f"skelprep-parse-{k}-{partial.name}",
             pure=False,
         ): k
@@ -92,15 +89,7 @@ def parse_all(
     return [summaries[k] for k in range(len(chunks))]
 
 
-def compact(
-    client: Client,
-    partial: Path,
-    spec: DatasetSpec,
-    options: ReadOptions,
-    summaries: list[dict],
-    chunk_size: int,
-    progress: bool,
-) -> int:
+def compact(context: BuildContext, summaries: list[dict]) -> int:
     """Write the staged chunks into the per-sample arrays of the partial store, in chunk order
     (= sample-name order); returns N. Safe to repeat: the arrays are recreated.
 
@@ -108,6 +97,8 @@ def compact(
     link to its staged chunk where the rows line up (`staged_joints.link_whole_chunks`), else
     one Dask task decodes and rewrites it (`place_chunk`).
     """
+    partial, spec, chunk_size = context.partial, context.spec, context.params.chunk_size
+    options = context.options
     group = zarr.open_group(str(partial), mode="a", use_consolidated=False)
     counts = [s["count"] for s in summaries]
     num = sum(counts)
@@ -127,11 +118,12 @@ def compact(
     plan = chunk_sources(counts, chunk_size)
     left = link_whole_chunks(partial, plan)
     futures = [
-        client.submit(place_chunk, partial, plan[c], c * chunk_size, pure=False) for c in left
+        context.client.submit(place_chunk, partial, plan[c], c * chunk_size, pure=False)
+        for c in left
     ]
     linked = num - sum(stop - start for c in left for _, start, stop in plan[c])
     with tqdm(
-        total=num, initial=linked, unit="sample", desc="compact", disable=not progress
+        total=num, initial=linked, unit="sample", desc="compact", disable=not context.progress
     ) as bar:
         for future in as_completed(futures):
             bar.update(future.result())

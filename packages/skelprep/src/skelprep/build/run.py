@@ -14,6 +14,7 @@ import shutil
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from skelprep.build.decide import Action, apply_semantic, decide, restore_aside
 from skelprep.build.params import BuildParams
@@ -28,6 +29,11 @@ from skelprep.errors import SkelprepError
 from skelprep.fingerprint import source_fingerprint
 from skelprep.store import describe_preparation, is_partial, partial_path
 
+if TYPE_CHECKING:
+    from dask.distributed import Client
+
+    from skelprep.readers.base import DatasetSpec, ReadOptions
+
 
 @dataclass
 class BuildRequest:
@@ -40,6 +46,20 @@ class BuildRequest:
     scheduler: str | None = None
     workers: int = 2
     progress: bool = True
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What the phases of one build share: the cluster, the dataset, the request's parameters
+    and where the work is staged (the `.partial` directory)."""
+
+    client: Client
+    spec: DatasetSpec
+    raw: Path
+    options: ReadOptions
+    params: BuildParams
+    partial: Path
+    progress: bool
 
 
 @dataclass
@@ -150,24 +170,12 @@ def _build(
         refs = sorted(discovery.refs, key=lambda ref: ref.name)
         chunks = [refs[i : i + params.chunk_size] for i in range(0, len(refs), params.chunk_size)]
         clock.mark("discover")
-        client = started()
+        context = BuildContext(started(), spec, raw, options, params, partial, request.progress)
         clock.mark("cluster")
         if state["phase"] == "parse":
-            summaries = parse.parse_all(
-                client,
-                spec,
-                raw,
-                options,
-                chunks,
-                params.chunk_size,
-                partial,
-                params.strict,
-                request.progress,
-            )
+            summaries = parse.parse_all(context, chunks)
             clock.mark("parse")
-            parse.compact(
-                client, partial, spec, options, summaries, params.chunk_size, request.progress
-            )
+            parse.compact(context, summaries)
             clock.mark("compact")
             test_kill_hook("compacted", 1)
             state = {**state, "phase": "compacted", "summaries": summaries}
@@ -183,7 +191,7 @@ def _build(
         clock.mark("splits")
         used = semantic_phase.training_subsets(splits, labels, params.dtw_samples_per_class)
         needed = np.unique(np.concatenate([np.zeros(0, np.int64), *used.values()]))
-        distances = semantic_phase.pair_distances(client, partial, needed, params, request.progress)
+        distances = semantic_phase.pair_distances(context, needed)
         clock.mark("dtw")
     clock.mark("cluster")  # its shutdown
     classes = discovery.classes

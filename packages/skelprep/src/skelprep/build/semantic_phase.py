@@ -9,10 +9,11 @@ test sample or label shapes the adjacency.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import zarr
-from dask.distributed import Client, as_completed
+from dask.distributed import as_completed
 from tqdm import tqdm
 
 from skelprep.build.params import BuildParams
@@ -20,6 +21,9 @@ from skelprep.build.staging import chunk_path, test_kill_hook
 from skelprep.build.tasks import dtw_chunk
 from skelprep.semantic import class_means
 from skelprep.semantic_store import write_semantic
+
+if TYPE_CHECKING:
+    from skelprep.build.run import BuildContext
 
 
 def training_subsets(
@@ -46,24 +50,18 @@ def _staged(path: Path, indices: np.ndarray) -> np.ndarray | None:
     return None
 
 
-def pair_distances(
-    client: Client,
-    partial: Path,
-    needed: np.ndarray,
-    params: BuildParams,
-    progress: bool,
-) -> np.ndarray:
+def pair_distances(context: BuildContext, needed: np.ndarray) -> np.ndarray:
     """(len(needed), V, V) DTW distances of the stored samples `needed` (resuming staged chunks)."""
-    step = params.chunk_size
+    partial, step = context.partial, context.params.chunk_size
     pieces = [needed[i : i + step] for i in range(0, len(needed), step)]
     results: dict[int, np.ndarray] = {}
     for k, indices in enumerate(pieces):
         found = _staged(chunk_path(partial, "dtw", k), indices)
         if found is not None:
             results[k] = found
-    dtw = params.dtw_attrs()
+    dtw = context.params.dtw_attrs()
     futures = {
-        client.submit(
+        context.client.submit(
             dtw_chunk,
             partial,
             pieces[k],
@@ -77,7 +75,7 @@ def pair_distances(
     }
     initial = sum(len(pieces[k]) for k in results)
     with tqdm(
-        total=len(needed), initial=initial, unit="sample", desc="dtw", disable=not progress
+        total=len(needed), initial=initial, unit="sample", desc="dtw", disable=not context.progress
     ) as bar:
         for staged, future in enumerate(as_completed(futures), start=1):
             k = futures[future]
