@@ -7,8 +7,6 @@ first malformed file stops the build after the chunks already staged are kept.
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,8 +16,8 @@ from tqdm import tqdm
 
 from skelprep.align import coordinate_dims
 from skelprep.build.staged_joints import link_whole_chunks, place_chunk
-from skelprep.build.staging import chunk_path, test_kill_hook
-from skelprep.build.tasks import load_parsed, parse_chunk, parsed_summary
+from skelprep.build.staging import chunk_path, staged_parse, test_kill_hook
+from skelprep.build.tasks import load_parsed, parse_chunk
 from skelprep.errors import SkelprepError
 from skelprep.readers.base import SampleRef
 from skelprep.store import chunk_sources, create_sample_arrays
@@ -32,7 +30,8 @@ class StrictStop(SkelprepError):
     """--strict and a malformed raw file: the build stops, staged chunks are kept."""
 
 
-def _strict_check(summary: dict, strict: bool) -> None:
+def _strict_check(summary: dict, strict: bool) -> dict:
+    """`summary` (a parse chunk's {count, skipped}); StrictStop at a skipped file under --strict."""
     if strict and summary["skipped"]:
         first = summary["skipped"][0]
         where = first["file"] + (f":{first['line']}" if first["line"] is not None else "")
@@ -41,6 +40,7 @@ def _strict_check(summary: dict, strict: bool) -> None:
             "already parsed are kept and a rerun resumes from them (without --strict the file "
             "is skipped and listed in the store's attrs `skipped`)"
         )
+    return summary
 
 
 def parse_all(context: BuildContext, chunks: list[list[SampleRef]]) -> list[dict]:
@@ -50,12 +50,11 @@ def parse_all(context: BuildContext, chunks: list[list[SampleRef]]) -> list[dict
     summaries: dict[int, dict] = {}
     todo = []
     for k in range(len(chunks)):
-        target = chunk_path(partial, "parse", k)
-        if target.is_file():
-            summaries[k] = parsed_summary(target)
-            _strict_check(summaries[k], strict)
-        else:
+        staged = staged_parse(partial, k)
+        if staged is None:
             todo.append(k)
+        else:
+            summaries[k] = _strict_check(staged, strict)
     done_refs = sum(len(chunks[k]) for k in summaries)
     total = sum(map(len, chunks))
     bar = tqdm(
@@ -128,8 +127,3 @@ def compact(context: BuildContext, summaries: list[dict]) -> int:
         for future in as_completed(futures):
             bar.update(future.result())
     return num
-
-
-def drop_parse_staging(partial: Path) -> None:
-    """Delete the staged parse chunks once their samples are in the arrays."""
-    shutil.rmtree(Path(partial) / "staging" / "parse", ignore_errors=True)

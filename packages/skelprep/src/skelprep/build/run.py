@@ -18,13 +18,7 @@ from typing import TYPE_CHECKING
 
 from skelprep.build.decide import Action, apply_semantic, decide, restore_aside
 from skelprep.build.params import BuildParams
-from skelprep.build.staging import (
-    BuildLock,
-    drop_state,
-    drop_temporaries,
-    read_state,
-    write_state,
-)
+from skelprep.build.staging import BuildLock, drop_state, is_compacted, mark_compacted, prepare
 from skelprep.errors import SkelprepError
 from skelprep.fingerprint import source_fingerprint
 from skelprep.store import describe_preparation, is_partial, partial_path
@@ -130,19 +124,6 @@ def _known_dataset(name: str) -> None:
         raise SkelprepError(exc.args[0]) from None
 
 
-def _prepare(partial: Path, content: dict, fingerprint: str) -> dict:
-    """The state of `partial`: kept when it belongs to this request, else started afresh."""
-    state = read_state(partial)
-    if state is None or state["content"] != content or state["fingerprint"] != fingerprint:
-        for child in partial.iterdir():
-            if child.name != ".lock":
-                shutil.rmtree(child) if child.is_dir() else child.unlink()
-        state = {"content": content, "fingerprint": fingerprint, "phase": "parse"}
-        write_state(partial, state)
-    drop_temporaries(partial)
-    return state
-
-
 def _build(
     request: BuildRequest, source: dict, partial: Path, lock: BuildLock, start: float
 ) -> BuildResult:
@@ -159,7 +140,7 @@ def _build(
     options = params.read_options()
     clock = PhaseClock(start)
     with client_in_background(request.scheduler, request.workers) as started:
-        state = _prepare(partial, params.content_key(), source["fingerprint"])
+        state = prepare(partial, params.content_key(), source["fingerprint"])
         spec = get_dataset(params.dataset).resolve(raw, options)
         discovery = spec.discover(raw, options)
         if not discovery.refs:
@@ -172,15 +153,13 @@ def _build(
         clock.mark("discover")
         context = BuildContext(started(), spec, raw, options, params, partial, request.progress)
         clock.mark("cluster")
-        if state["phase"] == "parse":
+        if not is_compacted(state):
             summaries = parse.parse_all(context, chunks)
             clock.mark("parse")
             parse.compact(context, summaries)
             clock.mark("compact")
             test_kill_hook("compacted", 1)
-            state = {**state, "phase": "compacted", "summaries": summaries}
-            write_state(partial, state)
-        parse.drop_parse_staging(partial)
+            state = mark_compacted(partial, state, summaries)
         group = zarr.open_group(str(partial), mode="r+", use_consolidated=False)
         labels = group["label"][:].astype(np.int64)
         names = group["sample"][:].tolist()

@@ -8,7 +8,6 @@ test sample or label shapes the adjacency.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,7 +16,7 @@ from dask.distributed import as_completed
 from tqdm import tqdm
 
 from skelprep.build.params import BuildParams
-from skelprep.build.staging import chunk_path, test_kill_hook
+from skelprep.build.staging import chunk_path, staged_dtw, test_kill_hook
 from skelprep.build.tasks import dtw_chunk
 from skelprep.semantic import class_means
 from skelprep.semantic_store import write_semantic
@@ -41,22 +40,13 @@ def training_subsets(
     return used
 
 
-def _staged(path: Path, indices: np.ndarray) -> np.ndarray | None:
-    if not path.is_file():
-        return None
-    with np.load(path) as staged:
-        if np.array_equal(staged["indices"], indices):
-            return staged["distances"]
-    return None
-
-
 def pair_distances(context: BuildContext, needed: np.ndarray) -> np.ndarray:
     """(len(needed), V, V) DTW distances of the stored samples `needed` (resuming staged chunks)."""
     partial, step = context.partial, context.params.chunk_size
     pieces = [needed[i : i + step] for i in range(0, len(needed), step)]
     results: dict[int, np.ndarray] = {}
     for k, indices in enumerate(pieces):
-        found = _staged(chunk_path(partial, "dtw", k), indices)
+        found = staged_dtw(partial, k, indices)
         if found is not None:
             results[k] = found
     dtw = context.params.dtw_attrs()
@@ -80,7 +70,7 @@ def pair_distances(context: BuildContext, needed: np.ndarray) -> np.ndarray:
         for staged, future in enumerate(as_completed(futures), start=1):
             k = futures[future]
             future.result()
-            results[k] = _staged(chunk_path(partial, "dtw", k), pieces[k])
+            results[k] = staged_dtw(partial, k, pieces[k])
             bar.update(len(pieces[k]))
             test_kill_hook("dtw", staged)
     if not pieces:

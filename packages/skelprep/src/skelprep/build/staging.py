@@ -1,4 +1,7 @@
-"""The `.partial` directory of a build: its state file, lock, staged chunks, and the test hook.
+"""The `.partial` directory of a build, and the one owner of its resume state: whether the
+staged work belongs to this request (`prepare`), whether the parse phase is done
+(`is_compacted`), which parse and DTW chunks are staged (`staged_parse`, `staged_dtw`); its
+lock, and the kill hook of the resume tests.
 
 Layout inside `<store>.partial/` (the future store root):
 - `.skelprep-build.json`: the content keys and source fingerprint the staged work belongs to,
@@ -9,6 +12,7 @@ Layout inside `<store>.partial/` (the future store root):
   first: the `.npz` marks the chunk complete);
 - `staging/dtw/chunk_00003.npz`: per-sample DTW distance matrices of DTW chunk 3.
 Every staged file is written under a temporary name and renamed, so it is complete or absent.
+A chunk counts as staged when its file is there (a DTW chunk: for the same sample indices).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ import numpy as np
 from skelprep.errors import SkelprepError
 
 STATE_FILE = ".skelprep-build.json"
+SKIPPED_KEY = "skipped"  # the member of a staged parse chunk listing its skipped files
+PARSING, COMPACTED = "parse", "compacted"  # the phases the state file records
 LOCK_FILE = ".lock"
 KILL_ENV = "SKELPREP_TEST_KILL_AT"
 
@@ -65,6 +71,61 @@ def write_state(partial: Path, state: dict) -> None:
     temp = target.with_name(target.name + ".tmp")
     temp.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
     os.replace(temp, target)
+
+
+def prepare(partial: Path, content: dict, fingerprint: str) -> dict:
+    """The state of `partial`: kept when it belongs to this request (same content keys and
+    source fingerprint), else everything staged is deleted and the state starts afresh."""
+    state = read_state(partial)
+    if state is None or state["content"] != content or state["fingerprint"] != fingerprint:
+        for child in Path(partial).iterdir():
+            if child.name != LOCK_FILE:
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        state = {"content": content, "fingerprint": fingerprint, "phase": PARSING}
+        write_state(partial, state)
+    drop_temporaries(partial)
+    if is_compacted(state):  # a kill may have come before `mark_compacted` dropped them
+        drop_parse_staging(partial)
+    return state
+
+
+def is_compacted(state: dict) -> bool:
+    """Whether parsing and compaction are done: the per-sample arrays hold every sample."""
+    return state["phase"] == COMPACTED
+
+
+def mark_compacted(partial: Path, state: dict, summaries: list[dict]) -> dict:
+    """Record that the arrays are complete, with the parse summaries; then drop the staged
+    parse chunks, no longer needed."""
+    state = {**state, "phase": COMPACTED, "summaries": summaries}
+    write_state(partial, state)
+    drop_parse_staging(partial)
+    return state
+
+
+def staged_parse(partial: Path, chunk: int) -> dict | None:
+    """{count, skipped} of parse chunk `chunk` when it is staged, else None."""
+    path = chunk_path(partial, "parse", chunk)
+    if not path.is_file():
+        return None
+    with np.load(path) as staged:
+        return {"count": len(staged["frames"]), "skipped": json.loads(str(staged[SKIPPED_KEY]))}
+
+
+def staged_dtw(partial: Path, chunk: int, indices: np.ndarray) -> np.ndarray | None:
+    """The distances of DTW chunk `chunk` when it is staged for exactly `indices`, else None."""
+    path = chunk_path(partial, "dtw", chunk)
+    if not path.is_file():
+        return None
+    with np.load(path) as staged:
+        if np.array_equal(staged["indices"], indices):
+            return staged["distances"]
+    return None
+
+
+def drop_parse_staging(partial: Path) -> None:
+    """Delete the staged parse chunks once their samples are in the arrays."""
+    shutil.rmtree(Path(partial) / "staging" / "parse", ignore_errors=True)
 
 
 def drop_state(partial: Path) -> None:

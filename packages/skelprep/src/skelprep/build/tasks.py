@@ -16,14 +16,13 @@ import zarr
 
 from skelprep.align import coordinate_dims, identity_transform
 from skelprep.build.staged_joints import joints_path, stage_joints
-from skelprep.build.staging import save_npz
+from skelprep.build.staging import SKIPPED_KEY, save_npz
 from skelprep.dtw import joint_pair_distances, sample_series
 from skelprep.errors import RawFormatError, skip_record
 from skelprep.readers import get_dataset
 from skelprep.readers.base import ReadOptions, SampleRef
 
 META_PREFIX = "meta/"
-SKIPPED_KEY = "skipped"
 MATRIX_KEY, OFFSET_KEY = "alignment/matrix", "alignment/offset"
 
 
@@ -82,12 +81,6 @@ def parse_chunk(
         arrays[META_PREFIX + field] = np.array([s.meta[field] for s in samples], dtype=np.int16)
     save_npz(target, {**arrays, SKIPPED_KEY: np.array(json.dumps(skipped))})
     return {"count": len(samples), "skipped": skipped}
-
-
-def parsed_summary(path: Path) -> dict:
-    """{count, skipped} of a staged parse chunk (reads two small members only)."""
-    with np.load(path) as staged:
-        return {"count": len(staged["frames"]), "skipped": json.loads(str(staged[SKIPPED_KEY]))}
 
 
 def load_parsed(path: Path) -> dict[str, np.ndarray]:
