@@ -1,24 +1,25 @@
 """`build_store`: raw directory -> finished store, in phases that each resume after a kill.
 
-1. parse: one Dask task per chunk of raw files stages its samples in `<store>.partial/staging`;
-2. compact: staged chunks -> the per-sample arrays, in sample-name order;
-3. splits from the compacted metadata;
-4. DTW per training sample (Dask tasks, staged) -> semantic adjacency per split;
-5. attrs, consolidated metadata, atomic rename of `<store>.partial` to `<store>`.
-Staged work is reused only when the content keys and the source fingerprint match.
+First what the request leads to (decide.py: reuse, re-threshold, or build); a build then runs
+the phases of phases.PHASES in order (discover, parse into `<store>.partial/staging`, compact
+into the per-sample arrays, splits, DTW, semantic adjacency), skipping those a resumed build
+has done, and finishes here: attrs, consolidated metadata, atomic rename of `<store>.partial`
+to `<store>` (finalize.py). Staged work is reused only when the content keys and the source
+fingerprint match (staging.py).
 """
 
 from __future__ import annotations
 
 import shutil
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from skelprep.build.decide import Action, apply_semantic, decide, restore_aside
 from skelprep.build.params import BuildParams
-from skelprep.build.staging import BuildLock, drop_state, is_compacted, mark_compacted, prepare
+from skelprep.build.staging import BuildLock, drop_state, prepare
 from skelprep.errors import SkelprepError
 from skelprep.fingerprint import source_fingerprint
 from skelprep.store import describe_preparation, is_partial, partial_path
@@ -26,6 +27,7 @@ from skelprep.store import describe_preparation, is_partial, partial_path
 if TYPE_CHECKING:
     from dask.distributed import Client
 
+    from skelprep.build.phases import Build
     from skelprep.readers.base import DatasetSpec, ReadOptions
 
 
@@ -127,62 +129,40 @@ def _known_dataset(name: str) -> None:
 def _build(
     request: BuildRequest, source: dict, partial: Path, lock: BuildLock, start: float
 ) -> BuildResult:
-    import numpy as np
-    import zarr
-
-    from skelprep.build import finalize, parse, semantic_phase
+    """Run the phases (phases.PHASES) in order, skipping those a resumed build has done, then
+    write the attrs and swap the finished `.partial` in as the store."""
     from skelprep.build.cluster import client_in_background
-    from skelprep.build.staging import test_kill_hook
-    from skelprep.readers import get_dataset
-    from skelprep.store import consolidate, write_splits
+    from skelprep.build.phases import PHASES, Build
 
-    params, raw = request.params, Path(request.raw)
-    options = params.read_options()
+    params = request.params
     clock = PhaseClock(start)
-    with client_in_background(request.scheduler, request.workers) as started:
+    with ExitStack() as stack:
+        started = stack.enter_context(client_in_background(request.scheduler, request.workers))
         state = prepare(partial, params.content_key(), source["fingerprint"])
-        spec = get_dataset(params.dataset).resolve(raw, options)
-        discovery = spec.discover(raw, options)
-        if not discovery.refs:
-            raise SkelprepError(
-                f"raw directory {raw} holds no {params.dataset} sample files "
-                f"({len(discovery.skipped)} left out by discovery)"
-            )
-        refs = sorted(discovery.refs, key=lambda ref: ref.name)
-        chunks = [refs[i : i + params.chunk_size] for i in range(0, len(refs), params.chunk_size)]
-        clock.mark("discover")
-        context = BuildContext(started(), spec, raw, options, params, partial, request.progress)
-        clock.mark("cluster")
-        if not is_compacted(state):
-            summaries = parse.parse_all(context, chunks)
-            clock.mark("parse")
-            parse.compact(context, summaries)
-            clock.mark("compact")
-            test_kill_hook("compacted", 1)
-            state = mark_compacted(partial, state, summaries)
-        group = zarr.open_group(str(partial), mode="r+", use_consolidated=False)
-        labels = group["label"][:].astype(np.int64)
-        names = group["sample"][:].tolist()
-        meta = {f: group[f"meta/{f}"][:] for f in spec.meta_fields}
-        splits = {} if params.unlabelled else spec.splits(meta, labels, names)
-        write_splits(group, splits)
-        reader_notes = spec.notes(meta, group["frames"][:]) if spec.notes else []
-        clock.mark("splits")
-        used = semantic_phase.training_subsets(splits, labels, params.dtw_samples_per_class)
-        needed = np.unique(np.concatenate([np.zeros(0, np.int64), *used.values()]))
-        distances = semantic_phase.pair_distances(context, needed)
-        clock.mark("dtw")
-    clock.mark("cluster")  # its shutdown
-    classes = discovery.classes
-    left_out = semantic_phase.write_all_semantic(
-        group, used, needed, distances, labels, len(classes), params
-    )
-    skipped = [_entry(raw, s) for s in discovery.skipped]
-    skipped += [entry for summary in state["summaries"] for entry in summary["skipped"]]
-    clock.mark("semantic")
-    stats = finalize.stats(group, skipped, time.perf_counter() - start, clock.seconds)
+        build = Build(request, partial, state, params.read_options(), started, stack.close)
+        for phase in PHASES:
+            if not phase.done(build):
+                phase.run(build)
+                clock.mark(phase.name)
+    return _finish(build, source, lock, clock)
+
+
+def _finish(build: Build, source: dict, lock: BuildLock, clock: PhaseClock) -> BuildResult:
+    """Attrs, consolidated metadata, then the atomic swap of `.partial` for the store."""
+    from skelprep.build import finalize
+    from skelprep.build.staging import test_kill_hook
+    from skelprep.store import consolidate
+
+    request, partial, group, labels = build.request, build.partial, build.group, build.labels
+    skipped = [_entry(request.raw, s) for s in build.discovery.skipped]
+    skipped += [entry for summary in build.state["summaries"] for entry in summary["skipped"]]
+    seconds = time.perf_counter() - clock.start
+    stats = finalize.stats(group, skipped, seconds, clock.seconds)
     labelled = bool(len(labels)) and bool((labels >= 0).all())
-    attrs = finalize.root_attrs(spec, classes, params, source, skipped, stats, labelled)
+    classes = build.discovery.classes
+    attrs = finalize.root_attrs(
+        build.spec, classes, request.params, source, skipped, stats, labelled
+    )
     group.attrs.put(attrs)
     shutil.rmtree(partial / "staging", ignore_errors=True)
     consolidate(partial)
@@ -191,18 +171,16 @@ def _build(
     lock.release_file()
     finalize.swap_in(partial, request.out)
     notes = describe_preparation(attrs)
-    notes += [f"split {s}: no training sample, no semantic adjacency" for s in left_out]
-    notes += reader_notes
-    return BuildResult(
-        Path(request.out), Action.BUILD, stats["seconds"], stats, skipped, notes=notes
-    )
+    notes += [f"split {s}: no training sample, no semantic adjacency" for s in build.left_out]
+    notes += build.reader_notes
+    return BuildResult(request.out, Action.BUILD, stats["seconds"], stats, skipped, notes=notes)
 
 
 class PhaseClock:
     """Wall seconds per build phase (`stats.phase_seconds`), summed when a phase recurs."""
 
     def __init__(self, start: float) -> None:
-        self.last = start
+        self.start = self.last = start
         self.seconds: dict[str, float] = {}
 
     def mark(self, phase: str) -> None:
