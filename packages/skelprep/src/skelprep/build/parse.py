@@ -15,9 +15,9 @@ from dask.distributed import as_completed
 from tqdm import tqdm
 
 from skelprep.align import coordinate_dims
-from skelprep.build.staged_joints import link_whole_chunks, place_chunk
+from skelprep.build.staged_joints import link_whole_chunks
 from skelprep.build.staging import chunk_path, staged_parse, test_kill_hook
-from skelprep.build.tasks import load_parsed, parse_chunk
+from skelprep.build.tasks import load_parsed, parse_chunk, place_chunk
 from skelprep.errors import SkelprepError
 from skelprep.readers.base import SampleRef
 from skelprep.store import chunk_sources, create_sample_arrays

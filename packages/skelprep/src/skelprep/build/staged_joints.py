@@ -34,7 +34,8 @@ def _staged_path(partial: Path, chunk: int) -> Path:
     return joints_path(chunk_path(partial, "parse", chunk))
 
 
-def _staged(partial: Path, chunk: int) -> zarr.Array:
+def open_staged(partial: Path, chunk: int) -> zarr.Array:
+    """The staged joints of parse chunk `chunk`, read-only."""
     return zarr.open_array(str(_staged_path(partial, chunk)), mode="r")
 
 
@@ -82,7 +83,7 @@ def _layout(array: Path) -> dict:
 def link_whole_chunks(partial: Path, plan: list[list[tuple[int, int, int]]]) -> list[int]:
     """Hard-link into the partial store's `joints` every chunk that one staged chunk fills
     exactly, with the same layout (`LAYOUT_KEYS`); returns the store chunks left
-    for `place_chunk`. Runs in the orchestrating process: a link costs no compute."""
+    for `tasks.place_chunk`. Runs in the orchestrating process: a link costs no compute."""
     joints = Path(partial) / "joints"
     store = zarr.open_array(str(joints), mode="r")
     layout = _layout(joints)
@@ -100,14 +101,3 @@ def link_whole_chunks(partial: Path, plan: list[list[tuple[int, int, int]]]) -> 
         if encoded.is_file():  # absent when the staged chunk holds no sample
             _link(encoded, joints / key(index))
     return left
-
-
-def place_chunk(partial: Path, sources: list[tuple[int, int, int]], first_row: int) -> int:
-    """Fill rows `first_row...` (one whole store chunk) of the partial store's `joints` from
-    the (staged chunk, start, stop) slices `sources`, decoded and encoded again (the chunks
-    `link_whole_chunks` could not link); returns the number of rows."""
-    store = zarr.open_array(str(Path(partial) / "joints"), mode="r+")
-    rows = sum(stop - start for _, start, stop in sources)
-    parts = [_staged(partial, j)[lo:hi] for j, lo, hi in sources]
-    store[first_row : first_row + rows] = np.concatenate(parts)
-    return rows

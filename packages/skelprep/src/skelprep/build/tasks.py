@@ -1,9 +1,9 @@
 """The Dask tasks of a build; each runs in a worker process and stages its result on disk.
 
-`parse_chunk` reads one chunk of raw samples (parse, select bodies, align, pad),
-`staged_joints.place_chunk` fills one store chunk of `joints` from the staged chunks, and
-`dtw_chunk` computes the joint-pair DTW distances of one chunk of stored samples. Both return
-only a small summary: the arrays travel through the staging directory, never the scheduler.
+`parse_chunk` reads one chunk of raw samples (parse, select bodies, align, pad), `place_chunk`
+fills one store chunk of `joints` from the staged chunks, and `dtw_chunk` computes the
+joint-pair DTW distances of one chunk of stored samples. All three return only a small
+summary: the arrays travel through the staging directory, never the scheduler.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 import zarr
 
 from skelprep.align import coordinate_dims, identity_transform
-from skelprep.build.staged_joints import joints_path, stage_joints
+from skelprep.build.staged_joints import joints_path, open_staged, stage_joints
 from skelprep.build.staging import SKIPPED_KEY, save_npz
 from skelprep.dtw import joint_pair_distances, sample_series
 from skelprep.errors import RawFormatError, skip_record
@@ -88,6 +88,17 @@ def load_parsed(path: Path) -> dict[str, np.ndarray]:
     the store's arrays (`meta/<field>`)."""
     with np.load(path) as staged:
         return {key: staged[key] for key in staged.files if key != SKIPPED_KEY}
+
+
+def place_chunk(partial: Path, sources: list[tuple[int, int, int]], first_row: int) -> int:
+    """Fill rows `first_row...` (one whole store chunk) of the partial store's `joints` from
+    the (staged chunk, start, stop) slices `sources`, decoded and encoded again (the chunks
+    `link_whole_chunks` could not link); returns the number of rows."""
+    store = zarr.open_array(str(Path(partial) / "joints"), mode="r+")
+    rows = sum(stop - start for _, start, stop in sources)
+    parts = [open_staged(partial, j)[lo:hi] for j, lo, hi in sources]
+    store[first_row : first_row + rows] = np.concatenate(parts)
+    return rows
 
 
 def dtw_chunk(store: Path, indices: np.ndarray, dtw: dict, target: Path) -> int:
