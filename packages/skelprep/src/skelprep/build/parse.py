@@ -1,5 +1,6 @@
-"""Phases 1-2 of a build: parse raw chunks as Dask tasks into staging, then compact the staged
-chunks into the store's per-sample arrays in sample-name order (one Dask task per store chunk).
+"""The parse and compact phases of a build (phases.PHASES): parse raw chunks as Dask tasks
+into staging, then compact the staged chunks into the store's per-sample arrays in
+sample-name order (one Dask task per store chunk).
 
 Chunks already staged by an interrupted run are not submitted again. Under `--strict` the
 first malformed file stops the build after the chunks already staged are kept.
@@ -23,7 +24,7 @@ from skelprep.readers.base import SampleRef
 from skelprep.store import chunk_sources, create_sample_arrays
 
 if TYPE_CHECKING:
-    from skelprep.build.run import BuildContext
+    from skelprep.build.phases import Build
 
 
 class StrictStop(SkelprepError):
@@ -43,10 +44,10 @@ def _strict_check(summary: dict, strict: bool) -> dict:
     return summary
 
 
-def parse_all(context: BuildContext, chunks: list[list[SampleRef]]) -> list[dict]:
+def parse_all(build: Build, chunks: list[list[SampleRef]]) -> list[dict]:
     """Stage every chunk of refs (resuming staged ones); returns the per-chunk
     {count, skipped}."""
-    partial, strict = context.partial, context.params.strict
+    partial, strict = build.partial, build.params.strict
     summaries: dict[int, dict] = {}
     todo = []
     for k in range(len(chunks)):
@@ -58,17 +59,17 @@ def parse_all(context: BuildContext, chunks: list[list[SampleRef]]) -> list[dict
     done_refs = sum(len(chunks[k]) for k in summaries)
     total = sum(map(len, chunks))
     bar = tqdm(
-        total=total, initial=done_refs, unit="sample", desc="parse", disable=not context.progress
+        total=total, initial=done_refs, unit="sample", desc="parse", disable=not build.progress
     )
     futures = {
-        context.client.submit(
+        build.client.submit(
             parse_chunk,
-            context.spec.name,
-            context.raw,
-            context.options,
+            build.spec.name,
+            build.raw,
+            build.options,
             chunks[k],
             chunk_path(partial, "parse", k),
-            context.params.chunk_size,
+            build.params.chunk_size,
             key=f"skelprep-parse-{k}-{partial.name}",
             pure=False,
         ): k
@@ -88,7 +89,7 @@ def parse_all(context: BuildContext, chunks: list[list[SampleRef]]) -> list[dict
     return [summaries[k] for k in range(len(chunks))]
 
 
-def compact(context: BuildContext, summaries: list[dict]) -> int:
+def compact(build: Build, summaries: list[dict]) -> int:
     """Write the staged chunks into the per-sample arrays of the partial store, in chunk order
     (= sample-name order); returns N. Safe to repeat: the arrays are recreated.
 
@@ -96,8 +97,8 @@ def compact(context: BuildContext, summaries: list[dict]) -> int:
     link to its staged chunk where the rows line up (`staged_joints.link_whole_chunks`), else
     one Dask task decodes and rewrites it (`place_chunk`).
     """
-    partial, spec, chunk_size = context.partial, context.spec, context.params.chunk_size
-    options = context.options
+    partial, spec, chunk_size = build.partial, build.spec, build.params.chunk_size
+    options = build.options
     group = zarr.open_group(str(partial), mode="a", use_consolidated=False)
     counts = [s["count"] for s in summaries]
     num = sum(counts)
@@ -117,12 +118,11 @@ def compact(context: BuildContext, summaries: list[dict]) -> int:
     plan = chunk_sources(counts, chunk_size)
     left = link_whole_chunks(partial, plan)
     futures = [
-        context.client.submit(place_chunk, partial, plan[c], c * chunk_size, pure=False)
-        for c in left
+        build.client.submit(place_chunk, partial, plan[c], c * chunk_size, pure=False) for c in left
     ]
     linked = num - sum(stop - start for c in left for _, start, stop in plan[c])
     with tqdm(
-        total=num, initial=linked, unit="sample", desc="compact", disable=not context.progress
+        total=num, initial=linked, unit="sample", desc="compact", disable=not build.progress
     ) as bar:
         for future in as_completed(futures):
             bar.update(future.result())

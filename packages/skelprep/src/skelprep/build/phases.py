@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from skelprep.build import parse
 from skelprep.build.params import BuildParams
-from skelprep.build.run import BuildContext, BuildRequest
+from skelprep.build.run import BuildRequest
 from skelprep.build.staging import (
     chunk_path,
     is_compacted,
@@ -41,7 +41,9 @@ from skelprep.store import write_splits
 
 @dataclass
 class Build:
-    """A build in progress: what was asked, and what each phase leaves for the next ones."""
+    """A build in progress, the one object its phases and their helpers share: what was asked
+    (`request`, with `params`, `raw` and `progress` at hand), where it is staged, the cluster,
+    and what each phase leaves for the next ones."""
 
     request: BuildRequest
     partial: Path
@@ -52,7 +54,7 @@ class Build:
     spec: DatasetSpec | None = None
     discovery: Discovery | None = None
     chunks: list[list[SampleRef]] = field(default_factory=list)
-    context: BuildContext | None = None
+    client: Client | None = None
     summaries: list[dict] = field(default_factory=list)
     group: zarr.Group | None = None
     labels: np.ndarray | None = None
@@ -61,6 +63,18 @@ class Build:
     distances: np.ndarray | None = None
     reader_notes: list[str] = field(default_factory=list)
     left_out: list[str] = field(default_factory=list)
+
+    @property
+    def params(self) -> BuildParams:
+        return self.request.params
+
+    @property
+    def raw(self) -> Path:
+        return self.request.raw
+
+    @property
+    def progress(self) -> bool:
+        return self.request.progress
 
 
 @dataclass(frozen=True)
@@ -89,16 +103,7 @@ def _discover(build: Build) -> None:
 
 
 def _connect(build: Build) -> None:
-    request = build.request
-    build.context = BuildContext(
-        build.started(),
-        build.spec,
-        request.raw,
-        build.options,
-        request.params,
-        build.partial,
-        request.progress,
-    )
+    build.client = build.started()
 
 
 def _compacted(build: Build) -> bool:
@@ -106,11 +111,11 @@ def _compacted(build: Build) -> bool:
 
 
 def _parse(build: Build) -> None:
-    build.summaries = parse.parse_all(build.context, build.chunks)
+    build.summaries = parse.parse_all(build, build.chunks)
 
 
 def _compact(build: Build) -> None:
-    parse.compact(build.context, build.summaries)
+    parse.compact(build, build.summaries)
     test_kill_hook("compacted", 1)
     build.state = mark_compacted(build.partial, build.state, build.summaries)
 
@@ -130,7 +135,7 @@ def _splits(build: Build) -> None:
 
 def _dtw(build: Build) -> None:
     build.needed = np.unique(np.concatenate([np.zeros(0, np.int64), *build.used.values()]))
-    build.distances = pair_distances(build.context, build.needed)
+    build.distances = pair_distances(build, build.needed)
 
 
 def _disconnect(build: Build) -> None:
@@ -176,18 +181,18 @@ def training_subsets(
     return used
 
 
-def pair_distances(context: BuildContext, needed: np.ndarray) -> np.ndarray:
+def pair_distances(build: Build, needed: np.ndarray) -> np.ndarray:
     """(len(needed), V, V) DTW distances of the stored samples `needed` (resuming staged chunks)."""
-    partial, step = context.partial, context.params.chunk_size
+    partial, step = build.partial, build.params.chunk_size
     pieces = [needed[i : i + step] for i in range(0, len(needed), step)]
     results: dict[int, np.ndarray] = {}
     for k, indices in enumerate(pieces):
         found = staged_dtw(partial, k, indices)
         if found is not None:
             results[k] = found
-    dtw = context.params.dtw_attrs()
+    dtw = build.params.dtw_attrs()
     futures = {
-        context.client.submit(
+        build.client.submit(
             dtw_chunk,
             partial,
             pieces[k],
@@ -201,7 +206,7 @@ def pair_distances(context: BuildContext, needed: np.ndarray) -> np.ndarray:
     }
     initial = sum(len(pieces[k]) for k in results)
     with tqdm(
-        total=len(needed), initial=initial, unit="sample", desc="dtw", disable=not context.progress
+        total=len(needed), initial=initial, unit="sample", desc="dtw", disable=not build.progress
     ) as bar:
         for staged, future in enumerate(as_completed(futures), start=1):
             k = futures[future]

@@ -25,10 +25,7 @@ from skelprep.fingerprint import source_fingerprint
 from skelprep.store import describe_preparation, is_partial, partial_path
 
 if TYPE_CHECKING:
-    from dask.distributed import Client
-
     from skelprep.build.phases import Build
-    from skelprep.readers.base import DatasetSpec, ReadOptions
 
 
 @dataclass
@@ -42,20 +39,6 @@ class BuildRequest:
     scheduler: str | None = None
     workers: int = 2
     progress: bool = True
-
-
-@dataclass(frozen=True)
-class BuildContext:
-    """What the phases of one build share: the cluster, the dataset, the request's parameters
-    and where the work is staged (the `.partial` directory)."""
-
-    client: Client
-    spec: DatasetSpec
-    raw: Path
-    options: ReadOptions
-    params: BuildParams
-    partial: Path
-    progress: bool
 
 
 @dataclass
