@@ -11,8 +11,8 @@ import importlib
 
 #: exported name -> the module that defines it
 _EXPORTS = {
-    "Action": "skelprep.build.decide",
-    "BuildMismatch": "skelprep.build.decide",
+    "Action": "skelprep.build.finished",
+    "BuildMismatch": "skelprep.build.finished",
     "BuildParams": "skelprep.build.params",
     "BuildRequest": "skelprep.build.run",
     "BuildResult": "skelprep.build.run",

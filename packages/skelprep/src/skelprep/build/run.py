@@ -1,10 +1,10 @@
 """`build_store`: raw directory -> finished store, in phases that each resume after a kill.
 
-First what the request leads to (decide.py: reuse, re-threshold, or build); a build then runs
+First what the request leads to (finished.decide: reuse, re-threshold, or build); a build runs
 the phases of phases.PHASES in order (discover, parse into `<store>.partial/staging`, compact
 into the per-sample arrays, splits, DTW, semantic adjacency), skipping those a resumed build
 has done, and finishes here: attrs, consolidated metadata, atomic rename of `<store>.partial`
-to `<store>` (finalize.py). Staged work is reused only when the content keys and the source
+to `<store>` (finished.py). Staged work is reused only when the content keys and the source
 fingerprint match (staging.py).
 """
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from skelprep.build.decide import Action, apply_semantic, decide, restore_aside
+from skelprep.build.finished import Action, apply_semantic, decide, restore_aside
 from skelprep.build.params import BuildParams
 from skelprep.build.staging import BuildLock, drop_state, prepare
 from skelprep.errors import SkelprepError
@@ -132,7 +132,7 @@ def _build(
 
 def _finish(build: Build, source: dict, lock: BuildLock, clock: PhaseClock) -> BuildResult:
     """Attrs, consolidated metadata, then the atomic swap of `.partial` for the store."""
-    from skelprep.build import finalize
+    from skelprep.build import finished
     from skelprep.build.staging import test_kill_hook
     from skelprep.store import consolidate
 
@@ -140,10 +140,10 @@ def _finish(build: Build, source: dict, lock: BuildLock, clock: PhaseClock) -> B
     skipped = [_entry(request.raw, s) for s in build.discovery.skipped]
     skipped += [entry for summary in build.state["summaries"] for entry in summary["skipped"]]
     seconds = time.perf_counter() - clock.start
-    stats = finalize.stats(group, skipped, seconds, clock.seconds)
+    stats = finished.stats(group, skipped, seconds, clock.seconds)
     labelled = bool(len(labels)) and bool((labels >= 0).all())
     classes = build.discovery.classes
-    attrs = finalize.root_attrs(
+    attrs = finished.root_attrs(
         build.spec, classes, request.params, source, skipped, stats, labelled
     )
     group.attrs.put(attrs)
@@ -152,7 +152,7 @@ def _finish(build: Build, source: dict, lock: BuildLock, clock: PhaseClock) -> B
     test_kill_hook("finalize", 1)
     drop_state(partial)
     lock.release_file()
-    finalize.swap_in(partial, request.out)
+    finished.swap_in(partial, request.out)
     notes = describe_preparation(attrs)
     notes += [f"split {s}: no training sample, no semantic adjacency" for s in build.left_out]
     notes += build.reader_notes

@@ -85,7 +85,7 @@ def build(**opts: object) -> None:
         start_fork_server()  # no store to reuse: local workers will be forked (worker_start)
     # the heavy imports (zarr, Numba, the readers), now that the server starts beside them
     from skelprep.build import Action, BuildRequest, build_store
-    from skelprep.build.decide import describe
+    from skelprep.build.finished import describe
 
     params = BuildParams(**{p.name: opts[p.name] for p in PARAMS if p.cli})
     request = BuildRequest(
