@@ -16,9 +16,8 @@ from dask.distributed import as_completed
 from tqdm import tqdm
 
 from skelprep.align import coordinate_dims
-from skelprep.build.staged_joints import link_whole_chunks
 from skelprep.build.staging import chunk_path, staged_parse, test_kill_hook
-from skelprep.build.tasks import load_parsed, parse_chunk, place_chunk
+from skelprep.build.tasks import link_whole_chunks, load_parsed, parse_chunk, place_chunk
 from skelprep.errors import SkelprepError
 from skelprep.readers.base import SampleRef
 from skelprep.store import chunk_sources, create_sample_arrays
@@ -94,7 +93,7 @@ def compact(build: Build, summaries: list[dict]) -> int:
     (= sample-name order); returns N. Safe to repeat: the arrays are recreated.
 
     The small per-sample arrays are concatenated here; each store chunk of `joints` is a hard
-    link to its staged chunk where the rows line up (`staged_joints.link_whole_chunks`), else
+    link to its staged chunk where the rows line up (`tasks.link_whole_chunks`), else
     one Dask task decodes and rewrites it (`place_chunk`).
     """
     partial, spec, chunk_size = build.partial, build.spec, build.params.chunk_size
