@@ -23,9 +23,10 @@ setup:
     {{py}} -m pip install -q -e "packages/skelprep[test]" -e "packages/stgnode[test]"
     touch "$stamp"
 
+# `just demo --seeds 0,1,2` trains one run per seed and prints their mean and spread.
 # Synthesize a small NTU-format set, build its store, train and evaluate STG-NODE on CPU.
-demo: setup
-    {{bin}}/python pipelines/demo.py
+demo *args: setup
+    {{bin}}/python pipelines/demo.py {{args}}
 
 # Run the whole test suite.
 test: setup
