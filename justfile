@@ -48,6 +48,11 @@ bench: bench-build bench-dtw bench-model bench-loader
 bench-build: setup
     {{bin}}/python pipelines/bench_build.py
 
+# Not in `just bench`: about 25 minutes and up to 16 GB of synthetic raw files at a time.
+# Full builds at 1x, 2x, 4x the bench-build set and NTU60 size; `just bench-scale --scales 1,2`.
+bench-scale *args: setup
+    {{bin}}/python pipelines/bench_scale.py {{args}}
+
 bench-dtw: setup
     {{bin}}/python pipelines/bench_dtw.py
 

@@ -123,14 +123,16 @@ def machine_cpu() -> float:
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
-def build(raw: Path, *extra: str, fresh: bool = True) -> tuple[float, float, str]:
-    """Run `skelprep build` + extra, as a user would; (wall s, machine CPU s, output).
+def build(
+    raw: Path, *extra: str, fresh: bool = True, store: Path = STORE
+) -> tuple[float, float, str]:
+    """Run `skelprep build` + extra into `store`, as a user would; (wall s, machine CPU s, output).
 
     `fresh` deletes the store first: `--force` with unchanged parameters reuses the store.
     """
     if fresh:
-        shutil.rmtree(REPO / STORE, ignore_errors=True)
-    argv = ["skelprep", "build", "--dataset", "ntu60", "--raw", str(raw), "--out", str(STORE)]
+        shutil.rmtree(REPO / store, ignore_errors=True)
+    argv = ["skelprep", "build", "--dataset", "ntu60", "--raw", str(raw), "--out", str(store)]
     argv += extra
     print(f"$ {' '.join(argv)}", flush=True)
     wall, cpu = time.perf_counter(), machine_cpu()
