@@ -24,7 +24,9 @@ Every file is read once untimed (warm page cache, as bench_build does); then
   column is the largest such sum. RSS counts pages that a forked worker still shares with the
   fork server in both processes, so the sum overstates the memory in use, alike at every scale;
   a peak shorter than 0.2 s can be missed;
-- store size: disk blocks of the finished store's files.
+- store size: disk blocks of the finished store's files;
+- read from disk: what the whole machine read from storage during the build (/proc/vmstat
+  `pgpgin`): near 0 when the warmed raw files stayed in the page cache.
 Ratios of time and peak memory are against the 1x build of the same run.
 
 Disk and cleanup: one set is generated, built and (unless it was there before) deleted before
@@ -79,6 +81,7 @@ class Result:
     processes: int
     store: int
     load: float
+    disk_read: int
 
 
 def parse_args() -> argparse.Namespace:
@@ -150,6 +153,14 @@ def disk_bytes(root: Path) -> int:
     )
 
 
+def paged_in() -> int:
+    """Bytes the machine has read from storage since boot (/proc/vmstat pgpgin, in KiB)."""
+    for line in Path("/proc/vmstat").read_text().splitlines():
+        if line.startswith("pgpgin "):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
 def raw_dir(repetitions: int) -> Path:
     return Path(f"data/raw/bench-build-r{repetitions}")
 
@@ -171,29 +182,31 @@ def measure(item: Scale, files: list[Path]) -> Result:
     """Warm the page cache, then one `skelprep build` into a deleted store, sampled."""
     for path in files:
         path.read_bytes()
-    load = os.getloadavg()[0]
+    load, read = os.getloadavg()[0], paged_in()
     with PeakMemory() as memory:
         wall, cpu, _ = build(raw_dir(item.repetitions), store=STORE)
+    read = paged_in() - read
     stats = zarr.open_group(str(REPO / STORE), mode="r").attrs["stats"]
     phases = stats["phase_seconds"]
-    return Result(item, item.repetitions * TAKES_PER_REPETITION, int(stats["samples"]), wall, cpu, phases["parse"],
-                  phases["dtw"], memory.peak, memory.processes, disk_bytes(REPO / STORE),
-                  load)  # fmt: skip
+    files = item.repetitions * TAKES_PER_REPETITION
+    return Result(item, files, int(stats["samples"]), wall, cpu, phases["parse"], phases["dtw"],
+                  memory.peak, memory.processes, disk_bytes(REPO / STORE), load, read)  # fmt: skip
 
 
 def report(results: list[Result]) -> None:
     """The table, ratios against the first (1x) build, and the issue's goals."""
     ref = results[0]
     print("\n| scale | files | samples | wall s | time / 1x | per sample / 1x | parse s | "
-          "DTW s | CPU s | peak MiB | peak / 1x | processes | store GiB | load before |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "DTW s | CPU s | peak MiB | peak / 1x | processes | store GiB | read from disk GiB | "
+          "load before |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         per_sample = (r.wall / r.samples) / (ref.wall / ref.samples)
         print(
             f"| {r.scale.label} | {r.files} | {r.samples} | {r.wall:.1f} | "
             f"{r.wall / ref.wall:.2f}x | {per_sample:.2f}x | {r.parse:.1f} | {r.dtw:.1f} | "
             f"{r.cpu:.0f} | {r.peak / MIB:.0f} | {r.peak / ref.peak:.2f}x | {r.processes} | "
-            f"{r.store / 2**30:.2f} | {r.load:.2f} |"
+            f"{r.store / 2**30:.2f} | {r.disk_read / 2**30:.2f} | {r.load:.2f} |"
         )
     full = next((r for r in results if r.scale.repetitions == NTU60_REPETITIONS), None)
     if full is None:
