@@ -23,7 +23,8 @@ Every file is read once untimed (warm page cache, as bench_build does); then
   grandchildren of the CLI; build/worker_start.py) and multiprocessing's resource tracker. The
   column is the largest such sum. RSS counts pages that a forked worker still shares with the
   fork server in both processes, so the sum overstates the memory in use, alike at every scale;
-  a peak shorter than 0.2 s can be missed;
+  a peak shorter than 0.2 s can be missed. Printed below the table: that largest sum split by
+  role (CLI; its children, the fork server and resource tracker; the workers);
 - store size: disk blocks of the finished store's files;
 - read from disk: what the whole machine read from storage during the build (/proc/vmstat
   `pgpgin`): near 0 when the warmed raw files stayed in the page cache.
@@ -46,6 +47,7 @@ import argparse
 import os
 import shutil
 import threading
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,6 +81,7 @@ class Result:
     dtw: float
     peak: int
     processes: int
+    split: dict[str, int]
     store: int
     load: float
     disk_read: int
@@ -114,12 +117,18 @@ def scale(token: str, base: int, parser: argparse.ArgumentParser) -> Scale:
     return Scale(f"{float(token):g}x", repetitions)
 
 
+#: Where a descendant of this process sits in a build's tree, by its depth under this process.
+ROLES = {1: "CLI", 2: "fork server + resource tracker", 3: "workers"}
+
+
 class PeakMemory:
     """While open, samples the summed RSS of this process's descendants in a thread; keeps the
-    largest sum (`peak`, bytes) and the most processes seen at once (`processes`)."""
+    largest sum (`peak`, bytes), its split by role at that moment (`split`: ROLES name -> bytes)
+    and the most processes seen at once (`processes`)."""
 
     def __init__(self) -> None:
         self.peak = self.processes = 0
+        self.split: dict[str, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -134,14 +143,20 @@ class PeakMemory:
     def _sample(self) -> None:
         me = psutil.Process()
         while not self._stop.wait(SAMPLE_EVERY):
-            total = count = 0
+            parent, rss = {}, {}
             for proc in me.children(recursive=True):
-                try:
-                    total += proc.memory_info().rss
-                    count += 1
-                except psutil.Error:  # ended between the listing and the read
-                    pass
-            self.peak, self.processes = max(self.peak, total), max(self.processes, count)
+                with suppress(psutil.Error):  # ended between the listing and the read
+                    rss[proc.pid], parent[proc.pid] = proc.memory_info().rss, proc.ppid()
+            split = dict.fromkeys(ROLES.values(), 0)
+            for pid, size in rss.items():
+                depth, up = 1, parent[pid]
+                while up in parent:
+                    depth, up = depth + 1, parent[up]
+                split[ROLES.get(depth, "workers")] += size
+            total = sum(split.values())
+            if total > self.peak:
+                self.peak, self.split = total, split
+            self.processes = max(self.processes, len(rss))
 
 
 def disk_bytes(root: Path) -> int:
@@ -190,7 +205,7 @@ def measure(item: Scale, files: list[Path]) -> Result:
     phases = stats["phase_seconds"]
     files = item.repetitions * TAKES_PER_REPETITION
     return Result(item, files, int(stats["samples"]), wall, cpu, phases["parse"], phases["dtw"],
-                  memory.peak, memory.processes, disk_bytes(REPO / STORE), load, read)  # fmt: skip
+                  memory.peak, memory.processes, memory.split, disk_bytes(REPO / STORE), load, read)  # fmt: skip
 
 
 def report(results: list[Result]) -> None:
@@ -208,6 +223,9 @@ def report(results: list[Result]) -> None:
             f"{r.cpu:.0f} | {r.peak / MIB:.0f} | {r.peak / ref.peak:.2f}x | {r.processes} | "
             f"{r.store / 2**30:.2f} | {r.disk_read / 2**30:.2f} | {r.load:.2f} |"
         )
+    print("\nPeak memory split at its peak, MiB:")
+    for r in results:
+        print(f"- {r.scale.label}: " + ", ".join(f"{k} {v / MIB:.0f}" for k, v in r.split.items()))
     full = next((r for r in results if r.scale.repetitions == NTU60_REPETITIONS), None)
     if full is None:
         print("\nthe NTU60-size set (scale ntu60) was not built: goals not checked")
