@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from skelprep.errors import SkelprepError
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -321,8 +323,10 @@ LAYOUTS: dict[str, Layout] = {
 
 
 def get_layout(name: str) -> Layout:
-    """Look a layout up by name, with a clear error listing the known ones."""
+    """Look a layout up by name (`--layout NAME`), with a clear error listing the known ones."""
     try:
         return LAYOUTS[name]
     except KeyError:
-        raise KeyError(f"unknown layout {name!r}; known: {sorted(LAYOUTS)}") from None
+        raise SkelprepError(
+            f"--layout: unknown layout {name!r}; known: {sorted(LAYOUTS)}"
+        ) from None

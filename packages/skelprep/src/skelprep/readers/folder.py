@@ -26,7 +26,7 @@ import numpy as np
 
 from skelprep.align import shape_recorded
 from skelprep.errors import RawFormatError, SkelprepError, skip_record
-from skelprep.layouts import Layout, get_layout
+from skelprep.layouts import LAYOUTS, Layout, get_layout
 from skelprep.readers.base import DatasetSpec, Discovery, ReadOptions, Sample, SampleRef
 from skelprep.readers.folder_layout import LAYOUT_FILE, load_layout_toml
 from skelprep.splits import HoldOut, add_validation_splits
@@ -266,15 +266,12 @@ def folder_splits(
 def folder_layout(raw: Path, name: str) -> Layout:
     """--layout NAME from the registry, else DIR/layout.toml."""
     if name:
-        try:
-            return get_layout(name)
-        except KeyError as exc:
-            raise SkelprepError(f"--layout: {exc.args[0]}") from None
+        return get_layout(name)
     path = Path(raw) / LAYOUT_FILE
     if not path.is_file():
         raise SkelprepError(
             f"{path} is missing: describe the skeleton there (docs/own-data.md) or pass "
-            "--layout NAME (ntu25, msr20, kinect-v1, openpose18, coco17)"
+            f"--layout NAME (one of {', '.join(LAYOUTS)})"
         )
     return load_layout_toml(path)
 

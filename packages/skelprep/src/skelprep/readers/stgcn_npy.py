@@ -46,8 +46,13 @@ def chain_layout(joints: int, width: int = 3) -> Layout:
         origin=0,
         up=(0, 1),
         across=(0, min(2, joints - 1)),
-        channels=tuple(f"c{c}" for c in range(width)),
+        channels=unnamed_channels(width),
     )
+
+
+def unnamed_channels(width: int) -> tuple[str, ...]:
+    """c0, c1, ...: the names of `width` channels whose meaning the data does not say."""
+    return tuple(f"c{c}" for c in range(width))
 
 
 @functools.lru_cache(maxsize=4)
@@ -155,7 +160,7 @@ def for_raw(spec: DatasetSpec, raw: Path, options: ReadOptions) -> DatasetSpec:
     layout = layout_for(joints, width, options.layout, data_path)
     channels = layout.channels
     if len(channels) != width:
-        channels = tuple(f"c{c}" for c in range(width))
+        channels = unnamed_channels(width)
     read = functools.partial(read_stgcn, layout=layout, channels=channels)
     return replace(spec, layout=layout, channels=channels, read=read, for_raw=None)
 
@@ -164,10 +169,7 @@ def layout_for(joints: int, width: int, name: str, source: Path) -> Layout:
     """The layout `name` (checked against V) or, without a name, the one V implies."""
     if not name:
         return LAYOUT_BY_JOINTS.get(joints) or chain_layout(joints, width)
-    try:
-        layout = get_layout(name)
-    except KeyError as exc:
-        raise SkelprepError(f"--layout: {exc.args[0]}") from None
+    layout = get_layout(name)
     if layout.num_joints != joints:
         raise SkelprepError(
             f"--layout {name} has {layout.num_joints} joints but {source} holds {joints}"
