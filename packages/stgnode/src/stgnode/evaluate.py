@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,21 +38,34 @@ from stgnode.train import METRICS_FILE
 EVAL_DIR = "eval"
 CHECKPOINTS = {"best": ckpt.BEST, "last": ckpt.LAST}
 
-# what must agree between the store and the checkpoint: name -> value in a StoreInfo
-MUST_MATCH = {
-    "classes": lambda info: list(info.classes),
-    "layout": lambda info: info.layout,
-    "channels": lambda info: list(info.channels),
+# A comparison table between a store and the store record of a checkpoint:
+# name -> (its value in the StoreInfo, its value in the record)
+Comparisons = dict[str, tuple[Callable[[StoreInfo], Any], Callable[[dict[str, Any]], Any]]]
+
+# what must agree between the store evaluated on and the one the checkpoint was trained on
+MUST_MATCH: Comparisons = {
+    "classes": (lambda info: list(info.classes), lambda saved: saved["classes"]),
+    "layout": (lambda info: info.layout, lambda saved: saved["layout"]),
+    "channels": (lambda info: list(info.channels), lambda saved: saved["channels"]),
 }
+
+
+def mismatches(
+    info: StoreInfo, saved: dict[str, Any], table: Comparisons, theirs: str, width: int
+) -> list[str]:
+    """`name: store has A, <theirs> B` for every entry of `table` that differs; an entry the
+    record holds as None (a checkpoint older than the entry) is not compared."""
+    problems = []
+    for name, (in_store, in_record) in table.items():
+        have, want = in_store(info), in_record(saved)
+        if want is not None and have != want:
+            problems.append(f"{name}: store has {str(have)[:width]}, {theirs} {str(want)[:width]}")
+    return problems
 
 
 def check_store_matches(info: StoreInfo, saved: dict[str, Any], checkpoint: Path) -> None:
     """Refuse a store whose classes, layout or channels differ from the checkpoint's store."""
-    problems = [
-        f"{key}: store has {str(read(info))[:120]}, checkpoint has {str(saved[key])[:120]}"
-        for key, read in MUST_MATCH.items()
-        if read(info) != saved[key]
-    ]
+    problems = mismatches(info, saved, MUST_MATCH, "checkpoint has", 120)
     if problems:
         raise StoreError(
             f"store {info.path} does not match the store checkpoint {checkpoint} was trained on "
@@ -65,18 +79,26 @@ def check_store_matches(info: StoreInfo, saved: dict[str, Any], checkpoint: Path
         )
 
 
+def score_batches(
+    loader: torch.utils.data.DataLoader, forward: Callable[[torch.Tensor], np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(store indices, labels, float32 logits) of every sample the loader yields, in its
+    order; `forward` turns a batch into its logits (a torch model, or an ONNX session)."""
+    indices, labels, logits = [], [], []
+    for x, y, index in loader:
+        logits.append(np.asarray(forward(x), dtype=np.float32))
+        labels.append(y.numpy())
+        indices.append(index.numpy())
+    return np.concatenate(indices), np.concatenate(labels), np.concatenate(logits)
+
+
 @torch.no_grad()
 def predict(
     model: nn.Module, loader: torch.utils.data.DataLoader, device: str | torch.device
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(store indices, labels, float32 logits) of every sample the loader yields, in its order."""
+    """`score_batches` of `model` in eval mode on `device`."""
     model.eval()
-    indices, labels, logits = [], [], []
-    for x, y, index in loader:
-        logits.append(model(x.to(device)).float().cpu().numpy())
-        labels.append(y.numpy())
-        indices.append(index.numpy())
-    return np.concatenate(indices), np.concatenate(labels), np.concatenate(logits)
+    return score_batches(loader, lambda x: model(x.to(device)).float().cpu().numpy())
 
 
 def count_parameters(model: nn.Module) -> int:

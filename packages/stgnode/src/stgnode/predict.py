@@ -23,14 +23,14 @@ import numpy as np
 from stgnode import checkpoint as ckpt
 from stgnode.config import merge_overrides
 from stgnode.data import make_loader
-from stgnode.evaluate import CHECKPOINTS, predict
+from stgnode.evaluate import CHECKPOINTS, Comparisons, mismatches, predict, score_batches
 from stgnode.export import INPUT_NAME, OUTPUT_NAME
 from stgnode.fuse import as_str_array
 from stgnode.metrics import softmax, top_classes
 from stgnode.store import StoreError, StoreInfo, open_store
 
 # what must fit between a store and the model: name -> (value in the store, value at training)
-FITS = {
+FITS: Comparisons = {
     "joints": (lambda i: len(i.layout["joints"]), lambda s: len(s["layout"]["joints"])),
     "edges": (lambda i: i.edges, lambda s: [tuple(e) for e in s["layout"]["edges"]]),
     "centre joint": (lambda i: i.centre, lambda s: int(s["layout"]["centre"])),
@@ -44,12 +44,7 @@ FITS = {
 
 def check_fits(info: StoreInfo, saved: dict[str, Any], checkpoint: Path) -> None:
     """Refuse a store whose samples do not fit the model of `checkpoint`, naming each difference."""
-    problems = []
-    for name, (in_store, at_training) in FITS.items():
-        want = at_training(saved)
-        have = in_store(info)
-        if want is not None and have != want:
-            problems.append(f"{name}: store has {str(have)[:100]}, the model {str(want)[:100]}")
+    problems = mismatches(info, saved, FITS, "the model", 100)
     if problems:
         raise StoreError(
             f"store {info.path} does not fit the model of {checkpoint} (trained on "
@@ -85,13 +80,7 @@ def _onnx_logits(path: Path, loader: Any) -> tuple[np.ndarray, np.ndarray, np.nd
     import onnxruntime  # optional dependency: only for --onnx
 
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    indices, labels, logits = [], [], []
-    for x, y, index in loader:
-        (out,) = session.run([OUTPUT_NAME], {INPUT_NAME: x.numpy()})
-        logits.append(np.asarray(out, dtype=np.float32))
-        labels.append(y.numpy())
-        indices.append(index.numpy())
-    return np.concatenate(indices), np.concatenate(labels), np.concatenate(logits)
+    return score_batches(loader, lambda x: session.run([OUTPUT_NAME], {INPUT_NAME: x.numpy()})[0])
 
 
 def predict_store(
