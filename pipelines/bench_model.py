@@ -3,10 +3,11 @@
 Each configuration runs in its own fresh Python process (so the peak resident memory of one
 does not hide another's): it builds the model on the NTU skeleton, draws the same seeded batch,
 runs warm-up steps, then times `repeats` training steps (forward, cross-entropy, backward)
-and reports the median. Peak memory: on CPU the growth of the process's peak RSS over its
+and reports the median; the bf16 rows run the forward under `torch.autocast` (what
+`stgnode train --amp bf16` does). Peak memory: on CPU the growth of the process's peak RSS over its
 RSS before the first step (torch allocations are invisible to tracemalloc); on CUDA
 `torch.cuda.max_memory_allocated`. Rows: the four variants at their defaults, stg-node with
-`odeint_adjoint`, and stg-node at other rk4 step sizes.
+`odeint_adjoint`, stg-node at other rk4 step sizes, and stg-node and st-gcn under bf16 autocast.
 
     python pipelines/bench_model.py [--device cuda] [--batch 4] [--window 64] [--width full]
 """
@@ -29,6 +30,7 @@ from model_table import ntu_model
 from stgnode.models import MODELS
 
 NARROW = [16, 16, 16, 16, 32, 32, 32, 64, 64, 64]
+AMP = {"none": None, "bf16": torch.bfloat16}
 
 
 def _rss_mib() -> float:
@@ -47,9 +49,13 @@ def measure(spec: dict[str, Any]) -> dict[str, float]:
     x = torch.randn(spec["batch"], 3, spec["window"], 25, 2, device=device)
     y = torch.randint(0, 60, (spec["batch"],), device=device)
 
+    amp = AMP[spec["amp"]]
+
     def step() -> None:
         model.zero_grad(set_to_none=True)
-        torch.nn.functional.cross_entropy(model(x), y).backward()
+        with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
+            logits = model(x)
+        torch.nn.functional.cross_entropy(logits.float(), y).backward()
         if device.type == "cuda":
             torch.cuda.synchronize()
 
@@ -70,12 +76,13 @@ def measure(spec: dict[str, Any]) -> dict[str, float]:
     return {"seconds": statistics.median(times), "peak_mib": peak}
 
 
-def rows(step_sizes: list[float]) -> list[tuple[str, str, dict[str, Any]]]:
-    """(label, variant, overrides) of every configuration in the table."""
-    table = [(name, name, {}) for name in MODELS]
-    table.append(("stg-node, adjoint", "stg-node", {"adjoint": True}))
+def rows(step_sizes: list[float]) -> list[tuple[str, str, dict[str, Any], str]]:
+    """(label, variant, overrides, autocast) of every configuration in the table."""
+    table = [(name, name, {}, "none") for name in MODELS]
+    table.append(("stg-node, adjoint", "stg-node", {"adjoint": True}, "none"))
     for size in step_sizes:
-        table.append((f"stg-node, rk4 step {size:g}", "stg-node", {"ode_step_size": size}))
+        table.append((f"stg-node, rk4 step {size:g}", "stg-node", {"ode_step_size": size}, "none"))
+    table += [(f"{name}, bf16 autocast", name, {}, "bf16") for name in ("stg-node", "st-gcn")]
     return table
 
 
@@ -111,8 +118,8 @@ def main() -> None:
     print("| configuration | step (s) | ratio to st-gcn | peak memory (MiB) | ratio to st-gcn |")
     print("|---|---:|---:|---:|---:|")
     results = {}
-    for label, name, overrides in rows(sizes):
-        spec = {**base, "name": name, "overrides": {**width, **overrides}}
+    for label, name, overrides, amp in rows(sizes):
+        spec = {**base, "name": name, "overrides": {**width, **overrides}, "amp": amp}
         out = subprocess.run(
             [sys.executable, __file__, "--worker", json.dumps(spec)],
             capture_output=True,

@@ -83,6 +83,10 @@ def check_options(config: dict[str, Any], ctx: DistContext) -> None:
         raise ConfigError(
             "--amp fp16 needs CUDA (fp16 autocast + GradScaler); on CPU use bf16 or none"
         )
+    if not 0.0 <= train["label_smoothing"] < 1.0:
+        raise ConfigError(
+            f"train.label_smoothing must be in [0, 1), got {train['label_smoothing']}"
+        )
     if config["optim"]["name"] not in OPTIMIZERS:
         raise ConfigError(
             f"unknown optimizer {config['optim']['name']!r}; known: {sorted(OPTIMIZERS)}"
@@ -134,6 +138,7 @@ def train_epoch(
     """One pass over the train loader; returns loss, top-1/5, samples and samples/s over all ranks."""
     model.train()
     totals, accumulate = Totals(ctx.device), config["train"]["accumulate"]
+    smoothing = config["train"]["label_smoothing"]
     start = time.perf_counter()
     # The bar redraws itself with carriage returns: only on a terminal. In a batch job's log
     # (stderr a file) it would be thousands of lines; the per-epoch line of `_log` stays.
@@ -148,7 +153,7 @@ def train_epoch(
             with sync:
                 with _autocast(config, ctx.device):
                     logits = model(xj)
-                loss = F.cross_entropy(logits.float(), yj)
+                loss = F.cross_entropy(logits.float(), yj, label_smoothing=smoothing)
                 scaler.scale(loss / accumulate).backward()
             totals.add(logits.detach().float(), yj, loss)
         scaler.step(optimizer)
