@@ -20,7 +20,7 @@ Every file is read once untimed (warm page cache, as bench_build does); then
   descendants, which during a build are exactly the build's processes: the `skelprep build`
   CLI (orchestrator, Dask scheduler and nannies run in it), the multiprocessing fork server it
   starts, the Dask workers forked from that server (children of the fork server, so
-  grandchildren of the CLI; build/worker_start.py) and multiprocessing's resource tracker. The
+  grandchildren of the CLI; build/cluster.py) and multiprocessing's resource tracker. The
   column is the largest such sum. RSS counts pages that a forked worker still shares with the
   fork server in both processes, so the sum overstates the memory in use, alike at every scale;
   a peak shorter than 0.2 s can be missed. Printed below the table: that largest sum split by

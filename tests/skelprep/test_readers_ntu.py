@@ -138,10 +138,3 @@ def test_numbers_only_python_converts_give_the_same_sample(realdata: Path, tmp_p
     np.testing.assert_array_equal(get_dataset("ntu60").read(_ref(copy), options).joints, original)
     first = _raw(copy).joints[0, 0, 0, 0]
     assert first == np.float32(float(fields[0])) == _raw(source).joints[0, 0, 0, 0]
-
-
-def test_the_build_workers_warm_up_file_is_a_valid_sample() -> None:
-    from skelprep.build.worker_setup import _tiny_ntu_text, warm_readers
-
-    warm_readers()  # raises if the text stopped being a readable NTU file
-    assert _tiny_ntu_text().count("\n") == 1 + 2 * (3 + 25)

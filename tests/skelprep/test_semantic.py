@@ -11,7 +11,14 @@ from click.testing import CliRunner
 
 from skelprep.cli import main
 from skelprep.errors import StoreError
-from skelprep.semantic import apply_rule, class_means, edge_count, rule_params, sparsity
+from skelprep.semantic import (
+    ClassMeans,
+    apply_rule,
+    class_means,
+    edge_count,
+    rule_params,
+    sparsity,
+)
 from skelprep.semantic_store import recompute, write_semantic
 
 
@@ -96,6 +103,19 @@ def test_class_means_average_every_sample_of_each_class():
     np.testing.assert_allclose(overall, mats.mean(axis=0))
     with pytest.raises(ValueError, match="labels must lie"):
         class_means(mats, labels, num_classes=2)
+
+
+def test_class_means_fed_in_batches_equal_one_pass():
+    """The build adds one staged DTW chunk at a time (some without a sample of the split)."""
+    rng = np.random.default_rng(1)
+    mats, labels = rng.random((10, 4, 4)), rng.integers(0, 3, 10)
+    batched = ClassMeans(num_classes=3)
+    for rows in (slice(0, 4), slice(4, 4), slice(4, 10)):
+        batched.add(mats[rows], labels[rows])
+    for got, want in zip(batched.means(), class_means(mats, labels, 3), strict=True):
+        np.testing.assert_allclose(got, want)
+    with pytest.raises(ValueError, match="at least one sample"):
+        ClassMeans(num_classes=3).means()
 
 
 @pytest.fixture

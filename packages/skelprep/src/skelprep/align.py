@@ -24,10 +24,15 @@ raw file.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numba
 import numpy as np
 
 from skelprep.layouts import Layout
+
+if TYPE_CHECKING:
+    from skelprep.readers.base import DatasetSpec
 
 _DEGENERATE = 1e-9
 
@@ -172,6 +177,31 @@ def coordinate_dims(channels: tuple[str, ...]) -> int:
         if tuple(channels[:dims]) == ("x", "y", "z")[:dims]:
             return dims
     return 0
+
+
+ALIGNMENT_KINDS = {3: "rigid-3d", 2: "planar-2d"}
+"""Coordinate channels -> the name of the alignment applied to them, in the store's attrs."""
+
+
+def alignment_attrs(spec: DatasetSpec, align: bool) -> dict:
+    """The store's attrs `alignment` for samples of `spec`: whether they were aligned, how
+    (kind, and the joints of the origin and the bones), or why not."""
+    dims = coordinate_dims(spec.channels)
+    if not align:
+        return {"applied": False, "reason": "--no-align"}
+    if not spec.aligns:
+        return {"applied": False, "reason": f"the {spec.name} reader keeps its source's values"}
+    if not dims:
+        reason = f"channels {list(spec.channels)} name no x, y[, z] coordinates"
+        return {"applied": False, "reason": reason}
+    layout = spec.layout
+    return {
+        "applied": True,
+        "kind": ALIGNMENT_KINDS[dims],
+        "origin": layout.joints[layout.origin],
+        "up": [layout.joints[j] for j in layout.up],
+        "across": [layout.joints[j] for j in layout.across] if dims == 3 else None,
+    }
 
 
 def identity_transform(dims: int) -> tuple[np.ndarray, np.ndarray]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 
@@ -24,11 +25,17 @@ class StoreError(SkelprepError):
     """A store is missing, of another schema, incomplete or inconsistent."""
 
 
-def skip_record(file: str | Path, reason: str, line: int | None = None) -> dict:
+def skip_record(
+    file: str | Path, reason: str, line: int | None = None, root: Path | None = None
+) -> dict:
     """The record of an input the build leaves out: {file, line (1-based or None), reason}.
 
     Discoveries list these in `Discovery.skipped`, the build stores them in the attrs
-    `skipped` (store/schema.py `SKIPPED_KEYS`); every such record is made here so that
-    its keys and types are the same wherever it comes from.
+    `skipped` (store/schema.py `SKIPPED_KEYS`) with `file` relative to the raw directory
+    `root` (a file outside it keeps its path); every such record is made here so that its
+    keys and types are the same wherever it comes from.
     """
+    if root is not None:
+        with contextlib.suppress(ValueError):
+            file = Path(file).resolve().relative_to(Path(root).resolve()).as_posix()
     return {"file": str(file), "line": line, "reason": str(reason)}

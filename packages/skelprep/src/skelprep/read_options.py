@@ -2,7 +2,7 @@
 its defaults (the rules they set are described in skelprep.bodies).
 
 Kept apart from the readers and their compiled kernels so that the build's parameters, and with
-them the `skelprep build` command line, load without Numba (see build.worker_start).
+them `skelprep build --help`, load without Numba.
 """
 
 from __future__ import annotations

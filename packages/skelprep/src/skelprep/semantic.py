@@ -108,31 +108,57 @@ def sparsity(adjacency: np.ndarray) -> float:
     return float((a == 0).sum() / a.size)
 
 
+class ClassMeans:
+    """Per-class and overall means of per-sample (S, V, V) distance matrices, fed a batch at a
+    time (`add`), so that no caller has to hold every sample's matrix at once: a full NTU60
+    build has about 40,000 training samples of 625 distances per split.
+
+    Batches are summed in float64 in the order they are added: the same batches in the same
+    order give the same means, bit for bit.
+    """
+
+    def __init__(self, num_classes: int) -> None:
+        self.num_classes = num_classes
+        self.counts = np.zeros(num_classes, dtype=np.int64)
+        self.sums: np.ndarray | None = None  # (K, V, V) per-class sums, from the first batch on
+        self.total: np.ndarray | None = None  # (V, V) sum over every sample
+
+    def add(self, per_sample: np.ndarray, labels: np.ndarray) -> None:
+        """Add the matrices `per_sample` (S, V, V) of samples of class `labels` (S,)."""
+        mats = np.asarray(per_sample, dtype=np.float64)
+        labs = np.asarray(labels).reshape(-1).astype(np.int64)
+        if mats.ndim != 3 or mats.shape[1] != mats.shape[2] or len(mats) != len(labs):
+            raise ValueError(
+                f"need per_sample (S, V, V) and labels (S,), got {mats.shape} and {labs.shape}"
+            )
+        if not len(labs):
+            return
+        if labs.min() < 0 or labs.max() >= self.num_classes:
+            raise ValueError(
+                f"labels must lie in [0, {self.num_classes - 1}], got {labs.min()}..{labs.max()}"
+            )
+        if self.sums is None:
+            self.sums = np.zeros((self.num_classes, *mats.shape[1:]))
+            self.total = np.zeros(mats.shape[1:])
+        np.add.at(self.sums, labs, mats)  # no BLAS: its threads cost more than tiny batches
+        self.total += mats.sum(axis=0)
+        self.counts += np.bincount(labs, minlength=self.num_classes)
+
+    def means(self) -> tuple[np.ndarray, np.ndarray]:
+        """(pair_distance (K, V, V), distance (V, V)), float64: a class without any sample gets
+        NaN; `distance` is the mean over all samples (so larger classes weigh more)."""
+        if self.sums is None:
+            raise ValueError("class_means needs at least one sample")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pair = self.sums / self.counts[:, None, None]
+        return pair, self.total / self.counts.sum()
+
+
 def class_means(
     per_sample: np.ndarray, labels: np.ndarray, num_classes: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-class and overall mean of per-sample (S, V, V) distance matrices.
-
-    Returns (pair_distance (K, V, V), distance (V, V)), float64. A class without any sample
-    gets NaN; `distance` is the mean over all S samples (so larger classes weigh more). The
-    caller passes training samples only.
-    """
-    mats = np.asarray(per_sample, dtype=np.float64)
-    labs = np.asarray(labels).reshape(-1).astype(np.int64)
-    if mats.ndim != 3 or mats.shape[1] != mats.shape[2] or len(mats) != len(labs):
-        raise ValueError(
-            f"need per_sample (S, V, V) and labels (S,), got {mats.shape} and {labs.shape}"
-        )
-    if len(labs) == 0:
-        raise ValueError("class_means needs at least one sample")
-    if labs.min() < 0 or labs.max() >= num_classes:
-        raise ValueError(
-            f"labels must lie in [0, {num_classes - 1}], got {labs.min()}..{labs.max()}"
-        )
-    counts = np.bincount(labs, minlength=num_classes).astype(np.float64)
-    onehot = np.zeros((num_classes, len(labs)))
-    onehot[labs, np.arange(len(labs))] = 1.0
-    sums = (onehot @ mats.reshape(len(labs), -1)).reshape(num_classes, *mats.shape[1:])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pair = sums / counts[:, None, None]
-    return pair, mats.mean(axis=0)
+    """Per-class and overall mean of per-sample (S, V, V) distance matrices (`ClassMeans` of
+    one batch). The caller passes training samples only."""
+    means = ClassMeans(num_classes)
+    means.add(per_sample, labels)
+    return means.means()

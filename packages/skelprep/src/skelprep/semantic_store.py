@@ -2,12 +2,13 @@
 
 `write_semantic` is what the builder calls once per split after the DTW pass;
 `recompute` is the `skelprep semantic` path: it re-thresholds the stored mean distances
-with another rule or parameters, without reading raw files or running DTW again.
+with another rule or parameters, without reading raw files or running DTW again; `reapply`
+does it for every split when `skelprep build` is asked for a store that differs only in its
+rule.
 """
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import zarr
 
 from skelprep.errors import StoreError
 from skelprep.semantic import apply_rule, edge_count, rule_params, sparsity
+from skelprep.store import consolidate
 
 
 def _rule_attrs(adjacency: np.ndarray, rule: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -101,7 +103,17 @@ def recompute(store_path: str | Path, split: str, rule: str, **params: Any) -> d
     group.create_array("adjacency", data=adjacency, chunks=adjacency.shape, overwrite=True)
     attrs = _rule_attrs(adjacency, rule, full)
     group.attrs.update(attrs)
-    with warnings.catch_warnings():  # zarr notes that consolidation is not in the v3 spec
-        warnings.filterwarnings("ignore", message="Consolidated metadata", category=UserWarning)
-        zarr.consolidate_metadata(str(store_path))
+    consolidate(Path(store_path))
     return {"store": str(store_path), "split": split, "joints": len(adjacency), **attrs}
+
+
+def reapply(store_path: Path, rule: str, params: dict[str, Any], build_rule: dict) -> list[str]:
+    """`recompute` every `semantic/<split>` of a store with `rule`, then record the rule in the
+    root attrs `build.semantic` (`build_rule`); returns the splits updated."""
+    root = zarr.open_group(str(store_path), mode="r+", use_consolidated=False)
+    splits = sorted(root["semantic"].group_keys())
+    for split in splits:
+        recompute(store_path, split, rule, **params)
+    root.attrs["build"] = {**root.attrs["build"], "semantic": build_rule}
+    consolidate(store_path)
+    return splits

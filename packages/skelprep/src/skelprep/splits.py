@@ -236,3 +236,16 @@ def nwucla_splits(meta: Meta, labels: np.ndarray, names: list[str]) -> Splits:
 def official_splits(meta: Meta, labels: np.ndarray, names: list[str]) -> Splits:
     """Datasets shipped as train/val files (Kinetics, ST-GCN arrays): {"official": (train, val)}."""
     return apply_rules("official", meta, labels)
+
+
+def training_subsets(splits: Splits, labels: np.ndarray, per_class: int) -> dict[str, np.ndarray]:
+    """Split -> the sorted training indices whose DTW distances shape its semantic adjacency:
+    all of them, or the first `per_class` (in store order) of each class when per_class > 0."""
+    used = {}
+    for name, (train, _) in splits.items():
+        train = np.sort(np.asarray(train, dtype=np.int64))
+        if per_class:
+            keep = [train[labels[train] == c][:per_class] for c in np.unique(labels[train])]
+            train = np.sort(np.concatenate(keep)) if keep else train
+        used[name] = train
+    return used

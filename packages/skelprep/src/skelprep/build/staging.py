@@ -1,7 +1,7 @@
 """The `.partial` directory of a build, and the one owner of its resume state: whether the
 staged work belongs to this request (`prepare`), whether the parse phase is done
 (`is_compacted`), which parse and DTW chunks are staged (`staged_parse`, `staged_dtw`); its
-lock, and the kill hook of the resume tests.
+lock, its atomic swap in as the store (`swap_in`), and the kill hook of the resume tests.
 
 Layout inside `<store>.partial/` (the future store root):
 - `.skelprep-build.json`: the content keys and source fingerprint the staged work belongs to,
@@ -33,6 +33,7 @@ STATE_FILE = ".skelprep-build.json"
 SKIPPED_KEY = "skipped"  # the member of a staged parse chunk listing its skipped files
 PARSING, COMPACTED = "parse", "compacted"  # the phases the state file records
 LOCK_FILE = ".lock"
+ASIDE_MARK = ".old-"  # the previous store, renamed aside while the new one takes its name
 KILL_ENV = "SKELPREP_TEST_KILL_AT"
 
 
@@ -112,15 +113,19 @@ def staged_parse(partial: Path, chunk: int) -> dict | None:
         return {"count": len(staged["frames"]), "skipped": json.loads(str(staged[SKIPPED_KEY]))}
 
 
-def staged_dtw(partial: Path, chunk: int, indices: np.ndarray) -> np.ndarray | None:
-    """The distances of DTW chunk `chunk` when it is staged for exactly `indices`, else None."""
+def staged_dtw(partial: Path, chunk: int, indices: np.ndarray) -> bool:
+    """Whether DTW chunk `chunk` is staged for exactly the samples `indices`."""
     path = chunk_path(partial, "dtw", chunk)
     if not path.is_file():
-        return None
+        return False
     with np.load(path) as staged:
-        if np.array_equal(staged["indices"], indices):
-            return staged["distances"]
-    return None
+        return np.array_equal(staged["indices"], indices)
+
+
+def load_dtw(partial: Path, chunk: int) -> np.ndarray:
+    """The (S, V, V) distances of the staged DTW chunk `chunk`."""
+    with np.load(chunk_path(partial, "dtw", chunk)) as staged:
+        return staged["distances"]
 
 
 def drop_parse_staging(partial: Path) -> None:
@@ -128,9 +133,33 @@ def drop_parse_staging(partial: Path) -> None:
     shutil.rmtree(Path(partial) / "staging" / "parse", ignore_errors=True)
 
 
-def drop_state(partial: Path) -> None:
-    """Remove the state file (the partial directory is about to become the store)."""
+def swap_in(partial: Path, out: Path, lock: BuildLock) -> None:
+    """Make the finished `partial` the store `out`: drop the state and lock files, then rename
+    it in, replacing a previous store only once the new one has its name (`restore_aside`)."""
+    test_kill_hook("finalize", 1)
     (Path(partial) / STATE_FILE).unlink(missing_ok=True)
+    lock.path.unlink(missing_ok=True)
+    if not out.exists():
+        os.rename(partial, out)
+        return
+    aside = out.with_name(f"{out.name}{ASIDE_MARK}{os.getpid()}")
+    os.rename(out, aside)
+    os.rename(partial, out)
+    shutil.rmtree(aside)
+
+
+def restore_aside(out: Path) -> None:
+    """Undo a swap interrupted between its two renames; drop old stores left aside.
+
+    `swap_in` renames the previous store to `<out>.old-<pid>` just before the new one takes
+    its name, so that at no moment is neither a complete old nor a complete new store on
+    disk; if a kill fell between the two renames, the previous store is put back here.
+    """
+    asides = sorted(out.parent.glob(f"{out.name}{ASIDE_MARK}*"))
+    if asides and not out.exists():
+        os.rename(asides.pop(), out)
+    for aside in asides:
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 class BuildLock:
@@ -154,16 +183,12 @@ class BuildLock:
     def __exit__(self, *exc: object) -> None:
         self.handle.close()
 
-    def release_file(self) -> None:
-        """Remove the lock file (before the partial directory becomes the store)."""
-        self.path.unlink(missing_ok=True)
-
 
 def test_kill_hook(point: str, count: int) -> None:
     """TEST HOOK: SIGKILL this process when SKELPREP_TEST_KILL_AT equals `point:count`.
 
-    Points: `parse:k` (after the k-th chunk staged in this run), `dtw:k` (likewise for DTW
-    chunks), `compacted:1` (arrays written, parse staging not yet deleted), `finalize:1`
+    Points: `parse:k`, `compact:k`, `dtw:k` (after the k-th task of that phase finished in this
+    run), `compacted:1` (arrays written, parse staging not yet deleted), `finalize:1`
     (attrs and metadata written, before the rename). A real SIGKILL, so the kill-and-resume
     tests exercise exactly what a user's `kill -9` or an OOM kill does.
     """

@@ -37,19 +37,6 @@ META_PREFIX = "meta/"
 MATRIX_KEY, OFFSET_KEY = "alignment/matrix", "alignment/offset"
 
 
-def relative_name(raw: Path, path: str | Path) -> str:
-    """`path` relative to the raw root (as stored in attrs `skipped`), else as given."""
-    try:
-        return Path(path).resolve().relative_to(Path(raw).resolve()).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def skipped_entry(raw: Path, error: RawFormatError) -> dict:
-    """The attrs `skipped` record of a malformed file: {file (relative), line, reason}."""
-    return skip_record(relative_name(raw, error.path), error.reason, error.line)
-
-
 def parse_chunk(
     dataset: str,
     raw: Path,
@@ -72,7 +59,7 @@ def parse_chunk(
         try:
             samples.append(spec.read(ref, options))
         except RawFormatError as error:
-            skipped.append(skipped_entry(raw, error))
+            skipped.append(skip_record(error.path, error.reason, error.line, root=raw))
     shape = (len(spec.channels), options.max_frames, spec.layout.num_joints, options.max_bodies)
     arrays = {
         "joints": np.stack([s.joints for s in samples]) if samples else np.zeros((0, *shape)),
@@ -94,11 +81,16 @@ def parse_chunk(
     return {"count": len(samples), "skipped": skipped}
 
 
-def load_parsed(path: Path) -> dict[str, np.ndarray]:
-    """The per-sample arrays of a staged parse chunk but `joints` (staged beside it), keyed as
-    the store's arrays (`meta/<field>`)."""
-    with np.load(path) as staged:
-        return {key: staged[key] for key in staged.files if key != SKIPPED_KEY}
+def load_parsed(partial: Path, chunks: int) -> dict[str, np.ndarray]:
+    """The per-sample arrays of staged parse chunks 0..chunks-1 but `joints` (staged beside
+    them), each concatenated in chunk order and keyed as the store's arrays (`meta/<field>`)."""
+    parts: dict[str, list[np.ndarray]] = {}
+    for k in range(chunks):
+        with np.load(chunk_path(partial, "parse", k)) as staged:
+            for key in staged.files:
+                parts.setdefault(key, []).append(staged[key])
+    parts.pop(SKIPPED_KEY, None)
+    return {key: np.concatenate(values) for key, values in parts.items()}
 
 
 def place_chunk(partial: Path, sources: list[tuple[int, int, int]], first_row: int) -> int:

@@ -2,8 +2,6 @@
 
 Why: the user's one command, `skelprep build --dataset ntu60 --eps 0.6`; everything else
 (parallel parsing, resume, reuse, atomic replacement) happens behind it, in skelprep.build.
-This module imports nothing heavy: when a build will run, the workers' fork server starts
-first (build.worker_start) and loads zarr, Numba and the readers beside this process's imports.
 """
 
 from __future__ import annotations
@@ -13,18 +11,12 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import MISSING
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
+from skelprep.build import Action, BuildRequest, BuildResult, build_store, describe
 from skelprep.build.params import PARAMS, BuildParams, Param
-from skelprep.build.worker_start import start_fork_server
 from skelprep.errors import SkelprepError
-
-if TYPE_CHECKING:
-    from skelprep.build import BuildResult
-
-STORE_METADATA = "zarr.json"
 
 
 def _summary(result: BuildResult) -> str:
@@ -80,18 +72,11 @@ def _param_options(command: Callable) -> Callable:
 def build(**opts: object) -> None:
     """Build (or reuse) the store of a raw skeleton dataset."""
     dataset = str(opts["dataset"])
-    out = opts["out"] or Path("data") / f"{dataset}.zarr"
-    if not opts["scheduler"] and not (out / STORE_METADATA).is_file():
-        start_fork_server()  # no store to reuse: local workers will be forked (worker_start)
-    # the heavy imports (zarr, Numba, the readers), now that the server starts beside them
-    from skelprep.build import Action, BuildRequest, build_store
-    from skelprep.build.finished import describe
-
     params = BuildParams(**{p.name: opts[p.name] for p in PARAMS if p.cli})
     request = BuildRequest(
         params=params,
         raw=opts["raw"] or Path("data/raw") / dataset,
-        out=out,
+        out=opts["out"] or Path("data") / f"{dataset}.zarr",
         force=opts["force"],
         scheduler=opts["scheduler"],
         workers=opts["workers"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 
 from skelprep.classes import NTU60_CLASSES, NTU120_CLASSES
+from skelprep.errors import SkelprepError
 from skelprep.layouts import KINECT_V1, MSR20, NTU25, OPENPOSE18
 from skelprep.readers import folder
 from skelprep.readers.base import DatasetSpec, Discovery, ReadOptions, Sample, SampleRef
@@ -113,8 +114,8 @@ DATASETS: dict[str, DatasetSpec] = {
 
 
 def get_dataset(name: str) -> DatasetSpec:
-    """The registry entry for `name`, with a clear error listing the known datasets."""
+    """The registry entry for `name`; a SkelprepError listing the known datasets for another."""
     try:
         return DATASETS[name]
     except KeyError:
-        raise KeyError(f"unknown dataset {name!r}; known: {sorted(DATASETS)}") from None
+        raise SkelprepError(f"unknown dataset {name!r}; known: {sorted(DATASETS)}") from None
