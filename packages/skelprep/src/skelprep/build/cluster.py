@@ -11,13 +11,15 @@ installed (docs/cluster.md).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import dask
-from dask.distributed import Client, LocalCluster, as_completed
+from dask.distributed import Client, Future, LocalCluster, as_completed
 from distributed.comm import connect
 from tqdm import tqdm
 
@@ -25,6 +27,11 @@ from skelprep.build.staging import test_kill_hook
 from skelprep.errors import SkelprepError
 
 CONNECT_TIMEOUT = 5
+
+#: Tasks submitted ahead per worker thread: enough that no worker waits for its next task, few
+#: enough that the scheduler, which keeps each task's arguments until it is done, holds a
+#: bounded number of them rather than every chunk of the set.
+QUEUED_PER_THREAD = 4
 
 #: How local workers are started. A spawned worker ends with a full interpreter shutdown that
 #: the build waits for; one forked from multiprocessing's fork server ends at once
@@ -121,23 +128,41 @@ def run_chunks(
     progress: bool,
     done: Callable[[int, Any], None] = lambda chunk, result: None,
 ) -> None:
-    """Run one task per chunk, `calls` {chunk: (function, *arguments)}, on the cluster.
+    """Run one task per chunk, `calls` {chunk: (function, *arguments)}, on the cluster, in
+    chunk order, with QUEUED_PER_THREAD tasks per worker thread submitted at a time (the
+    threads are counted again every second, so a cluster that grows gets more).
 
     `sizes` gives the samples of every chunk, those of chunks not in `calls` (done by an
-    earlier run) included: they start the progress bar `label`. As each task finishes its
-    chunk's samples advance the bar, the test kill hook `label:n` fires at the n-th, and
-    `done(chunk, result)` runs; tasks still queued are cancelled when this returns or raises
-    (`done` may raise, e.g. under --strict). Task keys name the phase, the chunk and `tag`.
+    earlier run) included: they start the progress bar `label`. As each task finishes, the next
+    is submitted, its chunk's samples advance the bar, the test kill hook `label:n` fires at
+    the n-th, and `done(chunk, result)` runs; tasks still queued are cancelled when this
+    returns or raises (`done` may raise, e.g. under --strict). Task keys name the phase, the
+    chunk and `tag`.
     """
-    futures = {
-        client.submit(function, *args, key=f"skelprep-{label}-{chunk}-{tag}", pure=False): chunk
-        for chunk, (function, *args) in calls.items()
-    }
+    todo = iter(calls.items())
+    futures: dict[Future, int] = {}
+    running = as_completed()
+    threads, counted = 1, -1.0
+
+    def submit() -> None:
+        nonlocal threads, counted
+        if time.monotonic() - counted > 1:  # workers may have joined (an adaptive cluster)
+            threads, counted = max(1, sum(client.nthreads().values())), time.monotonic()
+        for chunk, (function, *args) in itertools.islice(
+            todo, max(0, QUEUED_PER_THREAD * threads - len(futures))
+        ):
+            key = f"skelprep-{label}-{chunk}-{tag}"
+            future = client.submit(function, *args, key=key, pure=False)
+            futures[future] = chunk
+            running.add(future)
+
+    submit()
     initial = sum(size for chunk, size in enumerate(sizes) if chunk not in calls)
     bar = tqdm(total=sum(sizes), initial=initial, unit="sample", desc=label, disable=not progress)
     try:
-        for finished, future in enumerate(as_completed(futures), start=1):
-            chunk = futures[future]
+        for finished, future in enumerate(running, start=1):
+            chunk = futures.pop(future)
+            submit()
             result = future.result()
             bar.update(sizes[chunk])
             test_kill_hook(label, finished)
