@@ -28,9 +28,9 @@ import torch
 from model_table import ntu_model
 
 from stgnode.models import MODELS
+from stgnode.train import AMP_DTYPES
 
 NARROW = [16, 16, 16, 16, 32, 32, 32, 64, 64, 64]
-AMP = {"none": None, "bf16": torch.bfloat16}
 
 
 def _rss_mib() -> float:
@@ -49,7 +49,7 @@ def measure(spec: dict[str, Any]) -> dict[str, float]:
     x = torch.randn(spec["batch"], 3, spec["window"], 25, 2, device=device)
     y = torch.randint(0, 60, (spec["batch"],), device=device)
 
-    amp = AMP[spec["amp"]]
+    amp = AMP_DTYPES[spec["amp"]]  # the dtype `stgnode train --amp` autocasts to
 
     def step() -> None:
         model.zero_grad(set_to_none=True)
