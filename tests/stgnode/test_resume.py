@@ -191,3 +191,30 @@ def test_a_run_directory_gives_last_pt_and_best_pt_only_by_name(tmp_path):
     (tmp_path / "last.pt").write_bytes(b"")
     assert ckpt.find_checkpoint(tmp_path) == tmp_path / "last.pt"
     assert ckpt.find_checkpoint(tmp_path / "best.pt") == tmp_path / "best.pt"
+
+
+@pytest.mark.parametrize(
+    ("schedule", "trained_epochs", "first_changed"),
+    [
+        ("cosine", 2, 11),  # past the warm-up: the longer cosine decays more slowly from step 11
+        ("cosine", 1, None),  # still in the warm-up, which does not depend on the length
+        ("step", 2, None),  # the step schedule decays at fixed epochs whatever the length
+    ],
+)
+def test_epochs_change_on_resume_only_while_the_trained_rates_stay(
+    schedule, trained_epochs, first_changed, tmp_path
+):
+    from stgnode.config import load_config
+
+    before = load_config(
+        "demo", [f'schedule.name="{schedule}"', "schedule.warmup_epochs=1", "train.epochs=3"]
+    )
+    state = {"config": before, "scheduler": {"last_epoch": trained_epochs * 10}}
+    ckpt.check_schedule_kept(state, before, 10, tmp_path / "last.pt")  # same length: always fine
+    longer = merge_overrides(before, ["train.epochs=6"])
+    if first_changed is None:
+        ckpt.check_schedule_kept(state, longer, 10, tmp_path / "last.pt")
+        return
+    expected = f"train.epochs 3 -> 6 changes the learning rate of step {first_changed} of the 20"
+    with pytest.raises(ckpt.CheckpointError, match=expected):
+        ckpt.check_schedule_kept(state, longer, 10, tmp_path / "last.pt")

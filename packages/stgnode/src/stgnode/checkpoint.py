@@ -24,10 +24,12 @@ from stgnode.config import ConfigError
 from stgnode.errors import StgnodeError
 from stgnode.killpoint import kill_point
 from stgnode.models import MODELS, build_model, model_signature
+from stgnode.schedule import lr_factor
 
 FORMAT = "stgnode.checkpoint/1"
 LAST, BEST = "last.pt", "best.pt"
 # config keys that may change between a run and its resume without changing its results
+# (`train.epochs` only while the trained steps' learning rates stay the same: check_schedule_kept)
 RESUME_FREE = {
     "name",
     "train.epochs",
@@ -174,6 +176,32 @@ def check_compatible(
         raise CheckpointError(
             f"checkpoint {path} was written by another model or config; differences:\n  "
             + "\n  ".join(problems)
+        )
+
+
+def check_schedule_kept(
+    state: dict[str, Any], config: dict[str, Any], steps_per_epoch: int, path: Path
+) -> None:
+    """Refuse a resume whose new `train.epochs` would have given the trained steps other rates.
+
+    Changing `train.epochs` on a resume (to train a run longer) is sound only while the
+    learning rates of the steps already taken stay what the new length gives them: during the
+    warm-up, or with the `step` schedule. A cosine schedule stretches with the run, so a
+    finished 60-epoch run resumed as 120 epochs would jump back to mid-schedule rates and match
+    neither recipe.
+    """
+    before, after = state["config"]["train"]["epochs"], config["train"]["epochs"]
+    if before == after:
+        return
+    done = state["scheduler"]["last_epoch"]
+    old = lr_factor(state["config"]["schedule"], steps_per_epoch, before)
+    new = lr_factor(config["schedule"], steps_per_epoch, after)
+    changed = next((step for step in range(done) if old(step) != new(step)), None)
+    if changed is not None:
+        raise CheckpointError(
+            f"checkpoint {path}: train.epochs {before} -> {after} changes the learning rate of "
+            f"step {changed} of the {done} already trained ({config['schedule']['name']} "
+            "schedule); train the new length in a new run directory (--out)"
         )
 
 

@@ -270,6 +270,7 @@ def train_model(
     if resume and last_path.exists():
         state = ckpt.load_checkpoint(last_path)
         ckpt.check_compatible(state, signature, config, last_path)
+        ckpt.check_schedule_kept(state, config, len(train_loader), last_path)
         net.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
