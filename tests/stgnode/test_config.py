@@ -96,3 +96,40 @@ def test_writer_escapes_strings_and_nests_tables():
         "a": {"b": {"c": [1.5, float("inf")], "d": True}, "e": []},
     }
     assert tomllib.loads(dumps_toml(config)) == config
+
+
+def test_a_split_config_extends_its_recipe_and_states_only_the_split():
+    for child, parent, split in [
+        ("nwucla-xview", "msr3d-xsub", "xview"),
+        ("ntu60-xview", "ntu60-xsub", "xview"),
+        ("ntu120-xset", "ntu60-xsub", "xset"),  # through ntu120-xsub
+    ]:
+        expected = load_config(parent, [f"data.split={split}"])
+        assert load_config(child) == {**expected, "name": child}
+
+
+def test_extends_takes_names_and_relative_files_and_refuses_cycles(tmp_path):
+    (tmp_path / "sub").mkdir()
+    recipe = tmp_path / "recipe.toml"
+    recipe.write_text('extends = "demo"\n[optim]\nlr = 0.3\n[train]\nepochs = 7\n')
+    mine = tmp_path / "sub" / "mine.toml"
+    mine.write_text('extends = "../recipe.toml"\n[train]\nepochs = 9\n')
+    config = load_config(mine, ["train.seed=4"])
+    assert config == load_config("demo", ["optim.lr=0.3", "train.epochs=9", "train.seed=4"]) | {
+        "name": "mine"
+    }
+    recipe.write_text('extends = "sub/mine.toml"\n')
+    with pytest.raises(
+        ConfigError,
+        match=rf"{recipe}: 'extends' makes a cycle: .*mine.toml -> .*recipe.toml -> .*mine.toml$",
+    ):
+        load_config(mine)
+    recipe.write_text("extends = 3\n")
+    with pytest.raises(ConfigError, match=rf"{recipe}: 'extends' must name a config"):
+        load_config(mine)
+    recipe.write_text('extends = "nope"\n')
+    with pytest.raises(ConfigError, match="unknown config 'nope'"):
+        load_config(mine)
+    recipe.write_text('extends = "demo"\n[optim]\nrate = 0.3\n')
+    with pytest.raises(ConfigError, match=rf"{recipe}: unknown key 'optim.rate'"):
+        load_config(mine)

@@ -2,7 +2,9 @@
 
 Every config is merged over `configs/base.toml`, which lists every key with its default; a key
 the base does not know (in a file or an override) is refused, naming the file and the known
-keys, so a typo never silently trains with a default. The `[model]` table is free-form: its
+keys, so a typo never silently trains with a default. A config may start with
+`extends = "other"` (a shipped name, or a .toml path relative to the file): it is then merged
+over that config instead of the bare base, so a split's config states only what differs. The `[model]` table is free-form: its
 keys other than `name` go to the model builder as overrides. The resolved config is written
 into each run directory as `config.toml` with the small writer below (the config holds only
 tables, strings, numbers, booleans and lists of those).
@@ -21,6 +23,7 @@ from stgnode.errors import StgnodeError
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 BASE = "base"
+EXTENDS = "extends"  # top-level key naming the config a file is merged over
 FREE_FORM = ("model",)  # tables whose keys are not checked against the base
 
 
@@ -40,8 +43,8 @@ def _read(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
 
-def _resolve(name_or_path: str | Path) -> Path:
-    path = Path(name_or_path)
+def _resolve(name_or_path: str | Path, relative_to: Path = Path()) -> Path:
+    path = relative_to / name_or_path
     if path.suffix == ".toml" or path.exists():
         if not path.is_file():
             raise ConfigError(f"config file {path} does not exist")
@@ -102,11 +105,28 @@ def parse_override(text: str) -> dict[str, Any]:
     return nested
 
 
+def _lineage(path: Path, below: tuple[Path, ...] = ()) -> list[tuple[Path, dict[str, Any]]]:
+    """The file and the configs it `extends`, each with its table, the farthest ancestor first."""
+    table = _read(path)
+    parent = table.pop(EXTENDS, None)
+    if parent is None:
+        return [(path, table)]
+    if not isinstance(parent, str):
+        raise ConfigError(f"{path}: {EXTENDS!r} must name a config or a .toml file, got {parent!r}")
+    parent_path = _resolve(parent, relative_to=path.parent).resolve()
+    chain = (*below, path.resolve())
+    if parent_path in chain:
+        cycle = " -> ".join(str(p) for p in (*chain, parent_path))
+        raise ConfigError(f"{path}: {EXTENDS!r} makes a cycle: {cycle}")
+    return [*_lineage(parent_path, chain), (path, table)]
+
+
 def load_config(name_or_path: str | Path, overrides: list[str] | None = None) -> dict[str, Any]:
-    """The resolved config: base, then the named config or file, then each `key=value` override."""
+    """The resolved config: base, the configs the named one extends, it, each `key=value`."""
     config = _read(CONFIG_DIR / f"{BASE}.toml")
     path = _resolve(name_or_path)
-    _merge(config, _read(path), str(path))
+    for layer, table in _lineage(path):
+        _merge(config, table, str(layer))
     for text in overrides or []:
         _merge(config, parse_override(text), f"override {text!r}")
     config["name"] = path.stem if config.get("name", "") == "" else config["name"]
