@@ -7,9 +7,11 @@ and reports the median; the bf16 rows run the forward under `torch.autocast` (wh
 `stgnode train --amp bf16` does). Peak memory: on CPU the growth of the process's peak RSS over its
 RSS before the first step (torch allocations are invisible to tracemalloc); on CUDA
 `torch.cuda.max_memory_allocated`. Rows: the four variants at their defaults, stg-node with
-`odeint_adjoint`, stg-node at other rk4 step sizes, and stg-node and st-gcn under bf16 autocast.
+`odeint_adjoint`, stg-node at other rk4 step sizes, stg-node and st-gcn under bf16 autocast, and
+stg-node with one step of other solvers (`--solvers`) under bf16 autocast.
 
     python pipelines/bench_model.py [--device cuda] [--batch 4] [--window 64] [--width full]
+                                    [--threads N] [--solvers euler,midpoint]
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ def _rss_mib() -> float:
 def measure(spec: dict[str, Any]) -> dict[str, float]:
     """Time `spec["repeats"]` training steps of one configuration; return seconds and MiB."""
     torch.manual_seed(0)
+    if spec["threads"]:
+        torch.set_num_threads(spec["threads"])
     device = torch.device(spec["device"])
     model = ntu_model(
         spec["name"], window=spec["window"], bodies=2, classes=60, **spec["overrides"]
@@ -76,13 +80,16 @@ def measure(spec: dict[str, Any]) -> dict[str, float]:
     return {"seconds": statistics.median(times), "peak_mib": peak}
 
 
-def rows(step_sizes: list[float]) -> list[tuple[str, str, dict[str, Any], str]]:
+def rows(step_sizes: list[float], solvers: list[str]) -> list[tuple[str, str, dict[str, Any], str]]:
     """(label, variant, overrides, autocast) of every configuration in the table."""
     table = [(name, name, {}, "none") for name in MODELS]
     table.append(("stg-node, adjoint", "stg-node", {"adjoint": True}, "none"))
     for size in step_sizes:
         table.append((f"stg-node, rk4 step {size:g}", "stg-node", {"ode_step_size": size}, "none"))
     table += [(f"{name}, bf16 autocast", name, {}, "bf16") for name in ("stg-node", "st-gcn")]
+    for solver in solvers:
+        label = f"stg-node, one {solver} step, bf16 autocast"
+        table.append((label, "stg-node", {"ode_method": solver}, "bf16"))
     return table
 
 
@@ -96,6 +103,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--step-sizes", default="0.5,0.25", help="extra stg-node rk4 step sizes")
+    parser.add_argument("--solvers", default="", help="other one-step stg-node solvers (bf16)")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -107,18 +116,21 @@ def main() -> None:
         "window": args.window,
         "repeats": args.repeats,
         "warmup": args.warmup,
+        "threads": args.threads,
     }
     width = {} if args.width == "full" else {"channels": NARROW}
     sizes = [float(s) for s in args.step_sizes.split(",") if s]
+    solvers = [s for s in args.solvers.split(",") if s]
+    threads = args.threads or torch.get_num_threads()
     print(
         f"device {args.device}, batch {args.batch} x (3, {args.window}, 25, 2), "
         f"{args.width} width, median of {args.repeats} steps after {args.warmup} warm-up, "
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads\n"
+        f"torch {torch.__version__}, {threads} threads\n"
     )
     print("| configuration | step (s) | ratio to st-gcn | peak memory (MiB) | ratio to st-gcn |")
     print("|---|---:|---:|---:|---:|")
     results = {}
-    for label, name, overrides, amp in rows(sizes):
+    for label, name, overrides, amp in rows(sizes, solvers):
         spec = {**base, "name": name, "overrides": {**width, **overrides}, "amp": amp}
         out = subprocess.run(
             [sys.executable, __file__, "--worker", json.dumps(spec)],
