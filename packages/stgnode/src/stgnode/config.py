@@ -4,10 +4,10 @@ Every config is merged over `configs/base.toml`, which lists every key with its 
 the base does not know (in a file or an override) is refused, naming the file and the known
 keys, so a typo never silently trains with a default. A config may start with
 `extends = "other"` (a shipped name, or a .toml path relative to the file): it is then merged
-over that config instead of the bare base, so a split's config states only what differs. The `[model]` table is free-form: its
-keys other than `name` go to the model builder as overrides. The resolved config is written
-into each run directory as `config.toml` with the small writer below (the config holds only
-tables, strings, numbers, booleans and lists of those).
+over that config instead of the bare base, so a split's config states only what differs. The
+`[model]` table is free-form: its keys other than `name` go to the model builder as overrides.
+The resolved config is written into each run directory as `config.toml` with the small writer
+below (the config holds only tables, strings, numbers, booleans and lists of those).
 """
 
 from __future__ import annotations
