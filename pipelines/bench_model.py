@@ -29,8 +29,8 @@ from typing import Any
 import torch
 from model_table import ntu_model
 
+from stgnode.epoch import AMP_DTYPES
 from stgnode.models import MODELS
-from stgnode.train import AMP_DTYPES
 
 NARROW = [16, 16, 16, 16, 32, 32, 32, 64, 64, 64]
 

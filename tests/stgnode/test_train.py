@@ -15,8 +15,9 @@ from stgnode.commands.train import train
 from stgnode.config import load_config, merge_overrides
 from stgnode.data import make_loader
 from stgnode.distributed import DistContext
+from stgnode.epoch import evaluate
 from stgnode.schedule import lr_factor
-from stgnode.train import evaluate, run_training
+from stgnode.train import run_training
 
 CPU = DistContext(0, 1, 0, torch.device("cpu"))
 

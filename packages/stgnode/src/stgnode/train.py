@@ -16,41 +16,30 @@ each batch into k micro-batches, which reproduces W-rank per-rank BatchNorm on 1
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import random
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from tqdm import tqdm
 
 from stgnode import checkpoint as ckpt
 from stgnode.config import ConfigError, save_config
 from stgnode.data import make_loader, set_epoch
 from stgnode.distributed import (
     DistContext,
-    all_reduce_sum,
     broadcast_buffers,
     init_distributed,
     shutdown,
 )
-from stgnode.killpoint import kill_point
+from stgnode.epoch import AMP_DTYPES, evaluate, train_epoch
 from stgnode.schedule import make_scheduler
 from stgnode.store import StoreInfo, model_context, open_store
 
-AMP_DTYPES: dict[str, torch.dtype | None] = {
-    "none": None,
-    "bf16": torch.bfloat16,
-    "fp16": torch.float16,
-}
 OPTIMIZERS = {
     "sgd": lambda params, o: torch.optim.SGD(
         params,
@@ -97,92 +86,6 @@ def check_options(config: dict[str, Any], ctx: DistContext) -> None:
             f"global batch {train['batch_size']} is not divisible by {ctx.world} ranks x "
             f"{train['accumulate']} micro-batches"
         )
-
-
-def _autocast(config: dict[str, Any], device: torch.device) -> contextlib.AbstractContextManager:
-    dtype = AMP_DTYPES[config["train"]["amp"]]
-    if dtype is None:
-        return contextlib.nullcontext()
-    return torch.autocast(device.type, dtype=dtype)
-
-
-class Totals:
-    """Running sums of loss, top-1 and top-5 hits and sample count, kept on the device."""
-
-    def __init__(self, device: torch.device) -> None:
-        self.sums = torch.zeros(4, dtype=torch.float64, device=device)
-
-    def add(self, logits: torch.Tensor, labels: torch.Tensor, loss: torch.Tensor) -> None:
-        k = min(5, logits.shape[1])
-        top = logits.topk(k, dim=1).indices
-        hits = top == labels[:, None]
-        n = labels.numel()
-        self.sums += torch.stack(
-            [
-                loss.detach().double() * n,
-                hits[:, 0].sum(),
-                hits.any(1).sum(),
-                torch.tensor(n, device=labels.device),
-            ]
-        )
-
-    def reduce(self, ctx: DistContext) -> dict[str, float]:
-        loss, top1, top5, n = all_reduce_sum(self.sums.tolist(), ctx)
-        n = max(n, 1.0)
-        return {"loss": loss / n, "top1": top1 / n, "top5": top5 / n, "samples": n}
-
-
-def train_epoch(
-    model, loader, optimizer, scheduler, scaler, config, ctx, desc, progress
-) -> dict[str, float]:
-    """One pass over the train loader; returns loss, top-1/5, samples and samples/s over all ranks."""
-    model.train()
-    totals, accumulate = Totals(ctx.device), config["train"]["accumulate"]
-    smoothing = config["train"]["label_smoothing"]
-    start = time.perf_counter()
-    # The bar redraws itself with carriage returns: only on a terminal. In a batch job's log
-    # (stderr a file) it would be thousands of lines; the per-epoch line of `_log` stays.
-    show_bar = progress and ctx.is_main and sys.stderr.isatty()
-    bar = tqdm(loader, desc=desc, disable=not show_bar, leave=False, dynamic_ncols=True)
-    for step, (x, y, _) in enumerate(bar):
-        x, y = x.to(ctx.device, non_blocking=True), y.to(ctx.device, non_blocking=True)
-        optimizer.zero_grad(set_to_none=True)
-        for j, (xj, yj) in enumerate(zip(x.chunk(accumulate), y.chunk(accumulate), strict=True)):
-            last = j == accumulate - 1
-            sync = contextlib.nullcontext() if last or not ctx.distributed else model.no_sync()
-            with sync:
-                with _autocast(config, ctx.device):
-                    logits = model(xj)
-                loss = F.cross_entropy(logits.float(), yj, label_smoothing=smoothing)
-                scaler.scale(loss / accumulate).backward()
-            totals.add(logits.detach().float(), yj, loss)
-        scaler.step(optimizer)
-        scaler.update()
-        scheduler.step()
-        kill_point("step", scheduler.last_epoch)
-        if show_bar and step % 10 == 0:
-            loss_sum, top1, _, n = totals.sums.tolist()
-            rate = n * ctx.world / (time.perf_counter() - start)
-            bar.set_postfix(loss=f"{loss_sum / n:.3f}", acc=f"{top1 / n:.1%}", sps=f"{rate:.0f}")
-    stats = totals.reduce(ctx)
-    stats["seconds"] = time.perf_counter() - start
-    stats["samples_per_s"] = stats["samples"] / stats["seconds"]
-    return stats
-
-
-@torch.no_grad()
-def evaluate(
-    model: nn.Module, loader, config: dict[str, Any], ctx: DistContext
-) -> dict[str, float]:
-    """Loss and top-1/top-5 of `model` over the test loader, summed over all ranks."""
-    model.eval()
-    totals = Totals(ctx.device)
-    for x, y, _ in loader:
-        x, y = x.to(ctx.device, non_blocking=True), y.to(ctx.device, non_blocking=True)
-        with _autocast(config, ctx.device):
-            logits = model(x)
-        totals.add(logits.float(), y, F.cross_entropy(logits.float(), y))
-    return totals.reduce(ctx)
 
 
 def store_record(info: StoreInfo, split: str, context: dict[str, Any]) -> dict[str, Any]:

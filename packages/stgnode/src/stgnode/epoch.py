@@ -1,0 +1,124 @@
+"""One epoch: the train pass and the evaluation pass of the training loop (`stgnode.train`).
+
+Both run under the config's mixed precision (`train.amp`) and keep their loss and top-1/top-5
+sums on the device (`Totals`), summed over the ranks of a DDP job at the end of the pass, so a
+pass reads them back once, not once per batch (the progress bar on a terminal reads them every
+10 steps).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from stgnode.distributed import DistContext, all_reduce_sum
+from stgnode.killpoint import kill_point
+
+AMP_DTYPES: dict[str, torch.dtype | None] = {
+    "none": None,
+    "bf16": torch.bfloat16,
+    "fp16": torch.float16,
+}
+
+
+def autocast(config: dict[str, Any], device: torch.device) -> contextlib.AbstractContextManager:
+    """The config's `train.amp` autocast on `device` (a no-op for "none")."""
+    dtype = AMP_DTYPES[config["train"]["amp"]]
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=dtype)
+
+
+class Totals:
+    """Running sums of loss, top-1 and top-5 hits and sample count, kept on the device."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.sums = torch.zeros(4, dtype=torch.float64, device=device)
+
+    def add(self, logits: torch.Tensor, labels: torch.Tensor, loss: torch.Tensor) -> None:
+        k = min(5, logits.shape[1])
+        top = logits.topk(k, dim=1).indices
+        hits = top == labels[:, None]
+        n = labels.numel()
+        self.sums += torch.stack(
+            [
+                loss.detach().double() * n,
+                hits[:, 0].sum(),
+                hits.any(1).sum(),
+                torch.tensor(n, device=labels.device),
+            ]
+        )
+
+    def reduce(self, ctx: DistContext) -> dict[str, float]:
+        loss, top1, top5, n = all_reduce_sum(self.sums.tolist(), ctx)
+        n = max(n, 1.0)
+        return {"loss": loss / n, "top1": top1 / n, "top5": top5 / n, "samples": n}
+
+
+def train_epoch(
+    model: nn.Module,
+    loader: Iterable,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    scaler: torch.amp.GradScaler,
+    config: dict[str, Any],
+    ctx: DistContext,
+    desc: str,
+    progress: bool,
+) -> dict[str, float]:
+    """One pass over the train loader; returns loss, top-1/5, samples and samples/s over all ranks."""
+    model.train()
+    totals, accumulate = Totals(ctx.device), config["train"]["accumulate"]
+    smoothing = config["train"]["label_smoothing"]
+    start = time.perf_counter()
+    # The bar redraws itself with carriage returns: only on a terminal. In a batch job's log
+    # (stderr a file) it would be thousands of lines; the per-epoch line of `_log` stays.
+    show_bar = progress and ctx.is_main and sys.stderr.isatty()
+    bar = tqdm(loader, desc=desc, disable=not show_bar, leave=False, dynamic_ncols=True)
+    for step, (x, y, _) in enumerate(bar):
+        x, y = x.to(ctx.device, non_blocking=True), y.to(ctx.device, non_blocking=True)
+        optimizer.zero_grad(set_to_none=True)
+        for j, (xj, yj) in enumerate(zip(x.chunk(accumulate), y.chunk(accumulate), strict=True)):
+            last = j == accumulate - 1
+            sync = contextlib.nullcontext() if last or not ctx.distributed else model.no_sync()
+            with sync:
+                with autocast(config, ctx.device):
+                    logits = model(xj)
+                loss = F.cross_entropy(logits.float(), yj, label_smoothing=smoothing)
+                scaler.scale(loss / accumulate).backward()
+            totals.add(logits.detach().float(), yj, loss)
+        scaler.step(optimizer)
+        scaler.update()
+        scheduler.step()
+        kill_point("step", scheduler.last_epoch)
+        if show_bar and step % 10 == 0:
+            loss_sum, top1, _, n = totals.sums.tolist()
+            rate = n * ctx.world / (time.perf_counter() - start)
+            bar.set_postfix(loss=f"{loss_sum / n:.3f}", acc=f"{top1 / n:.1%}", sps=f"{rate:.0f}")
+    stats = totals.reduce(ctx)
+    stats["seconds"] = time.perf_counter() - start
+    stats["samples_per_s"] = stats["samples"] / stats["seconds"]
+    return stats
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module, loader: Iterable, config: dict[str, Any], ctx: DistContext
+) -> dict[str, float]:
+    """Loss and top-1/top-5 of `model` over the test loader, summed over all ranks."""
+    model.eval()
+    totals = Totals(ctx.device)
+    for x, y, _ in loader:
+        x, y = x.to(ctx.device, non_blocking=True), y.to(ctx.device, non_blocking=True)
+        with autocast(config, ctx.device):
+            logits = model(x)
+        totals.add(logits.float(), y, F.cross_entropy(logits.float(), y))
+    return totals.reduce(ctx)
