@@ -80,7 +80,7 @@ def train_epoch(
     smoothing = config["train"]["label_smoothing"]
     start = time.perf_counter()
     # The bar redraws itself with carriage returns: only on a terminal. In a batch job's log
-    # (stderr a file) it would be thousands of lines; the per-epoch line of `_log` stays.
+    # (stderr a file) it would be thousands of lines; the per-epoch line of `stgnode.train` stays.
     show_bar = progress and ctx.is_main and sys.stderr.isatty()
     bar = tqdm(loader, desc=desc, disable=not show_bar, leave=False, dynamic_ncols=True)
     for step, (x, y, _) in enumerate(bar):
