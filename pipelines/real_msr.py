@@ -13,8 +13,8 @@ table is printed and written to docs/notes/real-msr.md.
 
     python pipelines/real_msr.py [--raw DIR] [--seeds 0] [--streams ...] [--jobs 2] [--epochs N]
 
-The default (seed 0) takes about 23 minutes on the quiet 2-core VM; `--seeds 0,1,2` about 50
-minutes (estimated from seed 0's run times).
+The default (seed 0) takes about 23 minutes on the quiet 2-core VM; `--seeds 0,1,2` about an
+hour (docs/results.md, MSR section).
 """
 
 from __future__ import annotations
