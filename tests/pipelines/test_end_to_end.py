@@ -33,11 +33,11 @@ def cli(*argv: object) -> subprocess.CompletedProcess:
     return proc
 
 
-def train_and_evaluate(store: Path, run: Path, config: str) -> dict:
-    """Train one epoch of a tiny stg-node on `store`, evaluate it, return metrics.json."""
+def train_and_evaluate(store: Path, run: Path, config: str) -> tuple[dict, str]:
+    """Train one epoch of a tiny stg-node on `store`, evaluate it; metrics.json and the output."""
     cli("stgnode", "train", "--store", store, "--config", config, "--out", run, *TINY_MODEL)
-    cli("stgnode", "evaluate", run, "--store", store)
-    return json.loads((run / "eval" / "metrics.json").read_text())
+    printed = cli("stgnode", "evaluate", run, "--store", store).stdout
+    return json.loads((run / "eval" / "metrics.json").read_text()), printed
 
 
 def check_outputs(store: Path, run: Path, metrics: dict, split: str) -> None:
@@ -48,6 +48,7 @@ def check_outputs(store: Path, run: Path, metrics: dict, split: str) -> None:
     assert metrics["num_samples"] == len(test) == len(scores["sample"])
     assert sorted(scores["sample"].tolist()) == sorted(root["sample"][:][test].tolist())
     assert metrics["num_classes"] == root.attrs["num_classes"]
+    assert metrics["test_classes"] == len(np.unique(root["label"][:][test]))
     assert (run / "eval" / "confusion.png").stat().st_size > 0
     assert 0.0 <= metrics["top1"] <= metrics["top5"] <= 1.0
 
@@ -60,8 +61,10 @@ def test_synthetic_ntu_raw_to_evaluated_model(tmp_path: Path) -> None:
     cli("skelprep", "build", "--dataset", "ntu60", "--raw", raw, "--out", store,
         "--max-frames", "60", "--quiet")  # fmt: skip
     cli("skelprep", "validate", store)
-    metrics = train_and_evaluate(store, tmp_path / "run", "demo")
+    metrics, printed = train_and_evaluate(store, tmp_path / "run", "demo")
     check_outputs(store, tmp_path / "run", metrics, "xsub")
+    # The ntu60 store of 3 synthetic actions says how many of its classes the test part holds.
+    assert metrics["test_classes"] == 3 and "3 of the store's 60 classes" in printed
 
 
 @pytest.mark.realdata
@@ -82,5 +85,5 @@ def test_real_msr_raw_to_evaluated_model(realdata: Path, tmp_path: Path) -> None
     cli("skelprep", "validate", store)
     root = zarr.open_group(str(store), mode="r")
     assert root.attrs["layout"]["name"] == "msr20" and root["joints"].shape[1:] == (3, 80, 20, 1)
-    metrics = train_and_evaluate(store, tmp_path / "run", "msr3d-xsub")
+    metrics, _ = train_and_evaluate(store, tmp_path / "run", "msr3d-xsub")
     check_outputs(store, tmp_path / "run", metrics, "xsub")

@@ -6,7 +6,7 @@ on, scores every test sample once (the deterministic test transform, no augmenta
 writes into `<run>/eval/` (or `out`):
 
 - `metrics.json`: top-1, top-5, mean class accuracy, chance level, per-class accuracy by class
-  name, the confusion matrix, and where the numbers come from (checkpoint, store, split);
+  name, how many classes the test part holds, the confusion matrix, and where the numbers come from (checkpoint, store, split);
 - `confusion.png`: the row-normalised confusion matrix labelled with the class names (only the
   classes that occur as truth or prediction, when the store lists more);
 - `scores.npz`: sample ids, labels and raw logits per sample (see `stgnode.fuse`), the input
@@ -145,6 +145,7 @@ def evaluate_run(
     result = {
         **summary,
         "num_classes": info.num_classes,
+        "test_classes": int(np.unique(labels).size),  # a subset store (the demo) uses a few
         "per_class": dict(
             zip(info.classes, _json_floats(per_class_accuracy(confusion)), strict=True)
         ),

@@ -37,9 +37,12 @@ def evaluate(
         result = evaluate_run(run, store, split, checkpoint, out, batch_size, device)
     except StgnodeError as err:  # checkpoint, store, config
         raise click.ClickException(str(err)) from err
+    classes = f"{result['num_classes']} classes"
+    if result["test_classes"] < result["num_classes"]:
+        classes = f"{result['test_classes']} of the store's {classes}"
     click.echo(
         f"{result['model']} on {result['split']} test ({result['num_samples']} samples, "
-        f"{result['num_classes']} classes) from {result['checkpoint']}"
+        f"{classes}) from {result['checkpoint']}"
     )
     click.echo(
         f"top-1 {result['top1']:.2%}  top-5 {result['top5']:.2%}  "
