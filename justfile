@@ -66,9 +66,10 @@ bench-loader: setup
 ablation: setup
     {{bin}}/python pipelines/ablation.py
 
-# MSR Action3D (real data) end to end: build, train stg-node and st-gcn on 4 streams, evaluate, fuse.
-real-msr: setup
-    {{bin}}/python pipelines/real_msr.py
+# Options pass through: `just real-msr --seeds 0,1,2`, `just real-msr --model st-gcn`.
+# MSR Action3D (real data) cross-subject: build, train one model on 4 streams, evaluate, fuse.
+real-msr *args: setup
+    {{bin}}/python pipelines/real_msr.py {{args}}
 
 # Own data: real recordings exported to the folder format, aligned vs --no-align, then `stgnode predict`.
 own-data *args: setup
