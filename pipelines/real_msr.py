@@ -9,8 +9,8 @@ subject 9 to compare recipes; `--model st-gcn` is the baseline with the same con
     python pipelines/real_msr.py [--raw DIR] [--model stg-node] [--seeds 0,1,2] [--jobs 2]
                                  [--split xsub] [--streams ...] [--epochs N] [--set KEY=VALUE]
 
-The default (stg-node, seed 0: four runs, two at a time) takes about 15 minutes on the quiet
-2-core VM; st-gcn about 8 (docs/results.md, MSR section).
+The default (stg-node, seed 0: four runs, two at a time) took 21.4 minutes on the quiet 2-core
+VM; st-gcn's runs train in about half stg-node's time (docs/results.md, MSR section).
 """
 
 from __future__ import annotations
