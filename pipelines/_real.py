@@ -1,6 +1,6 @@
 """The real-benchmark pipelines (`just real-ucla`, `just real-msr`) as one function of a table row.
 
-`main(benchmark)` builds the store from the raw files, plots the split's semantic adjacency, then
+`main(benchmark, doc)` builds the store from the raw files, plots the split's semantic adjacency, then
 trains and evaluates one model (`--model`, stg-node by default; `--model st-gcn` is the baseline
 with the same config) once per input stream (joint, bone and their motions) and seed, and fuses
 each seed's streams by adding their logits (`stgnode fuse`), the multi-stream ensemble that
