@@ -1,17 +1,17 @@
 """The real-benchmark pipelines (`just real-ucla`, `just real-msr`) as one function of a table row.
 
-`main(benchmark, doc)` builds the store from the raw files, plots the split's semantic adjacency, then
-trains and evaluates one model (`--model`, stg-node by default; `--model st-gcn` is the baseline
-with the same config) once per input stream (joint, bone and their motions) and seed, and fuses
-each seed's streams by adding their logits (`stgnode fuse`), the multi-stream ensemble that
+`main(benchmark, doc)` builds the store from the raw files, plots the split's semantic adjacency,
+then trains and evaluates one model (`--model`, stg-node by default; `--model st-gcn` is the
+baseline with the same config) once per input stream (joint, bone and their motions) and seed, and
+fuses each seed's streams by adding their logits (`stgnode fuse`), the multi-stream ensemble that
 2s-AGCN, CTR-GCN and PYSKL report. Where the split has a copy-free variant (NW-UCLA's
 `xview-dedup`), every figure is also given on it: the same trained runs scored without the test
 files that are exact copies of a training file. `--split <split>-val` runs the same on the
-validation split, where recipes are compared; the test split is run once per final recipe and
-seed. Runs go `--jobs` at a time, one torch thread each (on 2 cores two one-thread runs finish
-sooner than one two-thread run after the other). Every step is the command a user would type;
-finished runs are evaluated again, not retrained. The markdown table (with the published figures
-beside ours) is printed and written to `--out`.
+validation split, where recipes are compared; the test split is run once per final recipe and seed.
+Runs go `--jobs` at a time, one torch thread each (on 2 cores two one-thread runs finish sooner
+than one two-thread run after the other). Every step is the command a user would type; finished
+runs are evaluated again, not retrained. The markdown table (with the published figures beside
+ours) is printed and written to `--out`.
 """
 
 from __future__ import annotations

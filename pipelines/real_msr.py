@@ -36,7 +36,7 @@ MSR3D = Benchmark(
             "joints + depth",
             "88.2",
             "from memory, unverified",
-        ),  # fmt: skip
+        ),
         ("Moving Pose (Zanfir et al., ICCV 2013)", "joints", "91.7", "from memory, unverified"),
     ),
 )

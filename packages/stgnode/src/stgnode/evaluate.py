@@ -6,7 +6,8 @@ on, scores every test sample once (the deterministic test transform, no augmenta
 writes into `<run>/eval/` (or `out`):
 
 - `metrics.json`: top-1, top-5, mean class accuracy, chance level, per-class accuracy by class
-  name, how many classes the test part holds, the confusion matrix, and where the numbers come from (checkpoint, store, split);
+  name, how many classes the test part holds, the confusion matrix, and where the numbers come
+  from (checkpoint, store, split);
 - `confusion.png`: the row-normalised confusion matrix labelled with the class names (only the
   classes that occur as truth or prediction, when the store lists more);
 - `scores.npz`: sample ids, labels and raw logits per sample (see `stgnode.fuse`), the input
