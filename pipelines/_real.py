@@ -68,6 +68,8 @@ def parse_args(bench: Benchmark, doc: str, argv: list[str] | None) -> argparse.N
     add("--config", default=bench.config, help="stgnode config [%(default)s]")
     add("--jobs", type=int, default=2, help="runs at a time [%(default)s]")
     add("--epochs", type=int, help="override the config's epochs")
+    add("--views", type=int, default=1,
+        help="test-time views averaged by `stgnode evaluate` [%(default)s]")  # fmt: skip
     add("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
     add("--store", default=bench.store, help="store path [%(default)s]")
     add("--runs", default=bench.runs, help="run directories go here [%(default)s]")
@@ -157,7 +159,8 @@ def table(
         f"- store `{args.store}`, split `{args.split}`, config `{args.config}`, "
         f"{first['epochs']} epochs, {first['num_samples']} test sequences"
         + (f" ({first['dedup_samples']} without the view copies)" if dedup else "")
-        + f", {first['num_classes']} classes (chance {first['chance']:.1%}); last epoch's weights",
+        + f", {first['num_classes']} classes (chance {first['chance']:.1%}); last epoch's weights"
+        + (f", {args.views} test-time views averaged" if args.views > 1 else ""),
         f"- wall time of this command: {wall / 60:.1f} min (runs already finished are reused)",
         "",
         f"| model | stream | seed | params | {args.split} top-1{extra} | top-5 | mean class "
@@ -206,7 +209,8 @@ def main(bench: Benchmark, doc: str, argv: list[str] | None = None) -> None:
 
     def one(stream: str, seed: int) -> dict:
         return train_and_evaluate(run_dir(args, stream, seed), args.store, args.config,
-                                  args.model, seed, "--stream", stream, *extra, env=env)  # fmt: skip
+                                  args.model, seed, "--stream", stream, *extra, env=env,
+                                  views=args.views)  # fmt: skip
 
     metrics = run_all(one, runs, args.jobs)
     dedup = dedup_samples(bench, args.store, args.split)

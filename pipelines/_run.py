@@ -40,8 +40,10 @@ def train_and_evaluate(
     seed: int,
     *extra: str,
     env: dict[str, str] | None = None,
+    views: int = 1,
 ) -> dict:
-    """`stgnode train` (resuming a finished or interrupted run) then `stgnode evaluate`.
+    """`stgnode train` (resuming a finished or interrupted run) then `stgnode evaluate` (with
+    `--views views`: test-time augmentation).
 
     Returns the evaluation metrics (eval/metrics.json) plus `epochs`, `train_seconds` (the sum
     of the epochs' training time in metrics.jsonl) and `wall_seconds` of the train command.
@@ -52,7 +54,8 @@ def train_and_evaluate(
         *("--seed", str(seed), "--out", run, "--resume", "--quiet", *extra),
         env=env,
     )
-    step(f"evaluate {model} (seed {seed})", "stgnode", "evaluate", run, "--store", store, env=env)
+    step(f"evaluate {model} (seed {seed})", "stgnode", "evaluate", run, "--store", store,
+         "--views", str(views), env=env)  # fmt: skip
     metrics = json.loads((REPO / run / "eval" / "metrics.json").read_text())
     lines = (REPO / run / "metrics.jsonl").read_text().splitlines()
     epochs = [json.loads(line) for line in lines if line]

@@ -74,14 +74,16 @@ def test_real_ucla_pipeline_on_a_subset(realdata: Path, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_real_msr_pipeline_runs_the_baseline_on_a_subset(realdata: Path, tmp_path: Path) -> None:
     """Repetitions 1 and 2 of actions 1-3 by subjects 1-4 (linked, never copied), st-gcn on
-    two streams: the baseline is the same pipeline with `--model st-gcn`."""
+    two streams: the baseline is the same pipeline with `--model st-gcn`; 2 test-time views."""
     source = realdata / "skyleBrains_covMSRAction3D"
     raw = tmp_path / "raw"
     raw.mkdir()
     for path in sorted(source.glob("a0[123]_s0[1234]_e0[12]_skeleton3D.txt")):
         (raw / path.name).symlink_to(path)
     shutil.copy(source / "files_used_in_cvpr12_paper.txt", raw)  # the sample list, no data
-    run_pipeline("real_msr.py", raw, tmp_path, "--model", "st-gcn", "--streams", "joint,bone")
+    run_pipeline(
+        "real_msr.py", raw, tmp_path, "--model", "st-gcn", "--streams", "joint,bone", "--views", "2"
+    )
 
     root = zarr.open_group(str(tmp_path / "store.zarr"), mode="r")
     test = root["splits/xsub/test"][:]
@@ -92,8 +94,10 @@ def test_real_msr_pipeline_runs_the_baseline_on_a_subset(realdata: Path, tmp_pat
             (runs / f"st-gcn-{stream}-seed0" / "eval" / "metrics.json").read_text()
         )
         assert metrics["model"] == "st-gcn" and metrics["num_samples"] == len(test)
+        assert metrics["views"] == 2
     assert (runs / "st-gcn-fused-seed0.png").stat().st_size > 0
     assert any((runs / "plots").glob("*.png"))  # the semantic adjacency
     text = (tmp_path / "table.md").read_text()
     assert "| st-gcn | fused (sum of logits) | 0 |" in text and "xsub top-1" in text
     assert "Moving Pose" in text and "dedup" not in text
+    assert "2 test-time views averaged" in text

@@ -9,12 +9,17 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
 import zarr
 from click.testing import CliRunner
 from matplotlib.image import imread
 
+from stgnode import checkpoint as ckpt
 from stgnode.commands.evaluate import evaluate as evaluate_command
 from stgnode.commands.export import export as export_command
+from stgnode.config import merge_overrides
+from stgnode.data import make_loader
+from stgnode.evaluate import predict
 from stgnode.fuse import load_scores
 from stgnode.metrics import confusion_matrix
 from stgnode.plots import (
@@ -24,6 +29,7 @@ from stgnode.plots import (
     save_confusion_png,
     save_training_curves_png,
 )
+from stgnode.store import open_store
 
 CLASSES = ["wave", "squat", "turn", "step"]  # the tiny store's (tests/stgnode/conftest.py)
 
@@ -74,6 +80,41 @@ def test_evaluate_defaults_to_run_dir_and_can_take_best(trained_run, unique_stor
     assert result.exit_code == 0, result.output
     metrics = json.loads((trained_run / "eval" / "metrics.json").read_text())
     assert metrics["checkpoint"] == str(trained_run / "best.pt")
+
+
+def test_evaluate_views_average_fixed_augmented_views(trained_run, unique_store, tmp_path) -> None:
+    def evaluate(name: str) -> tuple:
+        out = tmp_path / name
+        args = [str(trained_run), "--store", str(unique_store), "--views", "3", "--out", str(out)]
+        result = CliRunner().invoke(evaluate_command, args)
+        assert result.exit_code == 0, result.output
+        assert "3 views averaged" in result.output
+        return json.loads((out / "metrics.json").read_text()), load_scores(out / "scores.npz")
+
+    metrics, scores = evaluate("a")
+    assert metrics["views"] == 3
+    assert metrics["top1"] == pytest.approx(np.mean(scores.logits.argmax(1) == scores.label))
+
+    # The saved logits are the mean of the three views' logits, row by row.
+    model, config, _ = ckpt.load_for_inference(trained_run)
+    info = open_store(unique_store)
+    per_view = [
+        predict(model, make_loader(info, "xsub", "test", config, train=False, view=v), "cpu")[2]
+        for v in range(3)
+    ]
+    np.testing.assert_allclose(scores.logits, np.mean(per_view, axis=0), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(per_view[0], per_view[1])  # view 1 is augmented, view 0 is not
+
+    # The views come from a fixed stream: the same logits again, whatever the run's seed was.
+    assert np.array_equal(evaluate("b")[1].logits, scores.logits)
+    other_seed = merge_overrides(config, ["train.seed=7"])
+    views = [
+        make_loader(info, "xsub", "test", c, train=False, view=2) for c in (config, other_seed)
+    ]
+    first, second = (next(iter(loader))[0] for loader in views)
+    assert torch.equal(first, second)
+    with pytest.raises(ValueError, match="train=False"):
+        make_loader(info, "xsub", "train", config, train=True, view=1)
 
 
 @pytest.mark.parametrize(

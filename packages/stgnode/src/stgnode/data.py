@@ -27,6 +27,7 @@ from stgnode.store import StoreError, StoreInfo, open_store
 from stgnode.transforms import Augment, bone_parents, transform_sample
 
 ORDER_STREAM = 0x5EED  # separates the sampler's random stream from the augmentation's
+TEST_VIEW_SEED = 0x7E57  # seeds the test-time views: the same for every run, whatever its seed
 
 
 class StoreDataset(Dataset):
@@ -201,6 +202,7 @@ def make_loader(
     rank: int = 0,
     world: int = 1,
     indices: np.ndarray | None = None,
+    view: int = 0,
 ) -> DataLoader:
     """A DataLoader over `splits/<split>/<part>` yielding (x, y, store index) batches.
 
@@ -211,12 +213,19 @@ def make_loader(
     last batch; `train=False` is the deterministic test transform over every sample. The
     per-rank batch is `config["train"]["batch_size"]` (the global batch) divided by `world`.
     Call `set_epoch(loader, epoch)` before each epoch.
+
+    `view` k >= 1 (with `train=False`) is test-time view k: every sample in order, under the
+    training augmentation's crop, rotation and scale drawn from a fixed random stream of its
+    own (seed `TEST_VIEW_SEED`, epoch k), so that a test pass can be repeated under several
+    views and their scores averaged (`stgnode evaluate --views`).
     """
     info = store if isinstance(store, StoreInfo) else open_store(store)
     data, run = config["data"], config["train"]
     group = shuffle_group(info, data["shuffle_buffer_mb"])
+    if view and train:
+        raise ValueError("test-time views are for train=False loaders")
     augment = None
-    if train and data["augment"]:
+    if (train and data["augment"]) or view:
         augment = Augment(data["crop_min"], data["rotate_deg"], data["scale"])
     dataset = StoreDataset(
         info,
@@ -224,7 +233,7 @@ def make_loader(
         window=data["window"],
         stream=data["stream"],
         augment=augment,
-        seed=run["seed"],
+        seed=TEST_VIEW_SEED if view else run["seed"],
         cache_chunks=group + 1,
         check_labels=indices is None,
     )
@@ -238,7 +247,7 @@ def make_loader(
             f"one global batch of {global_batch}"
         )
     workers = data["num_workers"]
-    return DataLoader(
+    loader = DataLoader(
         dataset,
         batch_size=global_batch // world,
         sampler=sampler,
@@ -248,6 +257,9 @@ def make_loader(
         prefetch_factor=4 if workers else None,
         persistent_workers=workers > 0,  # no process start per epoch; chunk caches stay warm
     )
+    if view:
+        set_epoch(loader, view)
+    return loader
 
 
 def set_epoch(loader: DataLoader, epoch: int) -> None:

@@ -2,7 +2,9 @@
 
 `evaluate_run` rebuilds the model from a checkpoint (loaded with ``weights_only=True``), checks
 that the store describes the same classes, skeleton layout and channels the model was trained
-on, scores every test sample once (the deterministic test transform, no augmentation) and
+on, scores every test sample (by default once, under the deterministic test transform; with
+`views` K > 1 the logits are averaged over that and K - 1 test-time views under the run's
+training augmentation, drawn from a fixed random stream: see `stgnode.data.make_loader`) and
 writes into `<run>/eval/` (or `out`):
 
 - `metrics.json`: top-1, top-5, mean class accuracy, chance level, per-class accuracy by class
@@ -102,6 +104,24 @@ def predict(
     return score_batches(loader, lambda x: model(x.to(device)).float().cpu().numpy())
 
 
+def predict_views(
+    model: nn.Module, info: StoreInfo, split: str, config: dict, device: str, views: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`predict` on the test part of `split` under test-time views 0..views-1, logits averaged.
+
+    Every view yields the samples in the same order (the test sampler does not shuffle), so the
+    logits add up row by row.
+    """
+    if views < 1:
+        raise ValueError(f"views must be at least 1, got {views}")
+    total = None
+    for view in range(views):
+        loader = make_loader(info, split, "test", config, train=False, view=view)
+        indices, labels, logits = predict(model, loader, device)
+        total = logits if total is None else total + logits
+    return indices, labels, total / views
+
+
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -115,11 +135,14 @@ def evaluate_run(
     out: str | Path | None = None,
     batch_size: int | None = None,
     device: str = "cpu",
+    views: int = 1,
 ) -> dict[str, Any]:
     """Score the test part of `split` (default: the run's) and write metrics, PNG and scores.
 
     `run_or_checkpoint` is a run directory (its `checkpoint`: last.pt by default)  or a
-    checkpoint file; outputs go to `out`, by default `<run>/eval`. Returns metrics.json's data.
+    checkpoint file; outputs go to `out`, by default `<run>/eval`. `views` > 1 averages the
+    logits of that many test-time views (view 0 is the plain test transform). Returns
+    metrics.json's data.
     """
     path = ckpt.find_checkpoint(run_or_checkpoint, prefer=CHECKPOINTS[checkpoint])
     model, config, saved = ckpt.load_for_inference(path, device)
@@ -134,8 +157,8 @@ def evaluate_run(
             stacklevel=2,
         )
     overrides = [] if batch_size is None else [f"train.batch_size={batch_size}"]
-    loader = make_loader(info, split, "test", merge_overrides(config, overrides), train=False)
-    indices, labels, logits = predict(model, loader, device)
+    config = merge_overrides(config, overrides)
+    indices, labels, logits = predict_views(model, info, split, config, device, views)
     try:
         sample_ids = as_str_array(info.group()["sample"][:][indices])
     except KeyError:
@@ -157,6 +180,7 @@ def evaluate_run(
         "store": str(info.path),
         "split": split,
         "stream": config["data"]["stream"],
+        "views": views,
     }
     _write_outputs(out_dir, result, confusion, Scores(sample_ids, labels, logits, info.classes))
     if (path.parent / METRICS_FILE).is_file():

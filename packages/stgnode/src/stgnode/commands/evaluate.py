@@ -23,6 +23,14 @@ from stgnode.evaluate import evaluate_run
     "--batch-size", type=click.IntRange(min=1), help="Test batch size (default: config's)."
 )
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+@click.option(
+    "--views",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Test-time augmentation: average the logits of the plain test transform and VIEWS - 1 "
+    "views under the run's training crop, rotation and scale (a fixed random stream).",
+)
 def evaluate(
     run: Path,
     store: Path,
@@ -31,18 +39,20 @@ def evaluate(
     out: Path | None,
     batch_size: int | None,
     device: str,
+    views: int,
 ) -> None:
     """Evaluate RUN (a run directory or a checkpoint file) on the test part of STORE."""
     try:
-        result = evaluate_run(run, store, split, checkpoint, out, batch_size, device)
+        result = evaluate_run(run, store, split, checkpoint, out, batch_size, device, views)
     except StgnodeError as err:  # checkpoint, store, config
         raise click.ClickException(str(err)) from err
     classes = f"{result['num_classes']} classes"
     if result["test_classes"] < result["num_classes"]:
         classes = f"{result['test_classes']} of the store's {classes}"
+    averaged = f", {views} views averaged" if views > 1 else ""
     click.echo(
         f"{result['model']} on {result['split']} test ({result['num_samples']} samples, "
-        f"{classes}) from {result['checkpoint']}"
+        f"{classes}{averaged}) from {result['checkpoint']}"
     )
     click.echo(
         f"top-1 {result['top1']:.2%}  top-5 {result['top5']:.2%}  "
