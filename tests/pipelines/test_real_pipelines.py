@@ -100,4 +100,4 @@ def test_real_msr_pipeline_runs_the_baseline_on_a_subset(realdata: Path, tmp_pat
     text = (tmp_path / "table.md").read_text()
     assert "| st-gcn | fused (sum of logits) | 0 |" in text and "xsub top-1" in text
     assert "Moving Pose" in text and "dedup" not in text
-    assert "2 test-time views averaged" in text
+    assert "logits averaged over 2 test-time clips" in text

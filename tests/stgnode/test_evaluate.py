@@ -18,7 +18,7 @@ from stgnode import checkpoint as ckpt
 from stgnode.commands.evaluate import evaluate as evaluate_command
 from stgnode.commands.export import export as export_command
 from stgnode.config import merge_overrides
-from stgnode.data import make_loader
+from stgnode.data import TEST_VIEW_SEED, make_loader
 from stgnode.evaluate import predict
 from stgnode.fuse import load_scores
 from stgnode.metrics import confusion_matrix
@@ -30,6 +30,7 @@ from stgnode.plots import (
     save_training_curves_png,
 )
 from stgnode.store import open_store
+from stgnode.transforms import Augment, transform_sample
 
 CLASSES = ["wave", "squat", "turn", "step"]  # the tiny store's (tests/stgnode/conftest.py)
 
@@ -82,7 +83,7 @@ def test_evaluate_defaults_to_run_dir_and_can_take_best(trained_run, unique_stor
     assert metrics["checkpoint"] == str(trained_run / "best.pt")
 
 
-def test_evaluate_views_average_fixed_augmented_views(trained_run, unique_store, tmp_path) -> None:
+def test_evaluate_views_average_fixed_random_crops(trained_run, unique_store, tmp_path) -> None:
     def evaluate(name: str) -> tuple:
         out = tmp_path / name
         args = [str(trained_run), "--store", str(unique_store), "--views", "3", "--out", str(out)]
@@ -103,7 +104,7 @@ def test_evaluate_views_average_fixed_augmented_views(trained_run, unique_store,
         for v in range(3)
     ]
     np.testing.assert_allclose(scores.logits, np.mean(per_view, axis=0), rtol=1e-5, atol=1e-6)
-    assert not np.allclose(per_view[0], per_view[1])  # view 1 is augmented, view 0 is not
+    assert not np.allclose(per_view[0], per_view[1])  # view 1 is a crop, view 0 is not
 
     # The views come from a fixed stream: the same logits again, whatever the run's seed was.
     assert np.array_equal(evaluate("b")[1].logits, scores.logits)
@@ -111,8 +112,22 @@ def test_evaluate_views_average_fixed_augmented_views(trained_run, unique_store,
     views = [
         make_loader(info, "xsub", "test", c, train=False, view=2) for c in (config, other_seed)
     ]
-    first, second = (next(iter(loader))[0] for loader in views)
+    (first, _, index), (second, _, _) = (next(iter(loader)) for loader in views)
     assert torch.equal(first, second)
+
+    # A view is a temporal crop as in training (crop_min), without the rotation and scale.
+    dataset = views[0].dataset
+    raw = zarr.open_array(str(unique_store / "joints"), mode="r")[int(index[0])]
+    data = config["data"]
+
+    def crop(aug: Augment) -> np.ndarray:
+        rng = np.random.default_rng([TEST_VIEW_SEED, 2, int(index[0])])
+        return transform_sample(raw, dataset.frames[int(index[0])], data["window"],
+                                data["stream"], dataset.parents, dataset.channels, rng, aug)  # fmt: skip
+
+    np.testing.assert_array_equal(first[0].numpy(), crop(Augment(data["crop_min"], 0.0, 0.0)))
+    assert data["crop_min"] < 1 and data["rotate_deg"] > 0  # so the two differ
+    assert not np.allclose(first[0].numpy(), crop(Augment(data["crop_min"], data["rotate_deg"], 0)))
     with pytest.raises(ValueError, match="train=False"):
         make_loader(info, "xsub", "train", config, train=True, view=1)
 

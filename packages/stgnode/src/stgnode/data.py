@@ -214,10 +214,13 @@ def make_loader(
     per-rank batch is `config["train"]["batch_size"]` (the global batch) divided by `world`.
     Call `set_epoch(loader, epoch)` before each epoch.
 
-    `view` k >= 1 (with `train=False`) is test-time view k: every sample in order, under the
-    training augmentation's crop, rotation and scale drawn from a fixed random stream of its
-    own (seed `TEST_VIEW_SEED`, epoch k), so that a test pass can be repeated under several
-    views and their scores averaged (`stgnode evaluate --views`).
+    `view` k >= 1 (with `train=False`) is test-time view k: every sample in order, each a
+    random temporal crop as in training (a fraction in [crop_min, 1] of the valid frames,
+    resized to the window) drawn from a fixed random stream of its own (seed
+    `TEST_VIEW_SEED`, epoch k), without rotation or scale, so that a test pass can be
+    repeated under several clips and their scores averaged (`stgnode evaluate --views`). Crops
+    alone were chosen on the validation splits of NW-UCLA and MSR over the whole training
+    augmentation, and over rotation and scale alone (docs/results.md).
     """
     info = store if isinstance(store, StoreInfo) else open_store(store)
     data, run = config["data"], config["train"]
@@ -225,8 +228,10 @@ def make_loader(
     if view and train:
         raise ValueError("test-time views are for train=False loaders")
     augment = None
-    if (train and data["augment"]) or view:
+    if train and data["augment"]:
         augment = Augment(data["crop_min"], data["rotate_deg"], data["scale"])
+    elif view:
+        augment = Augment(data["crop_min"], rotate_deg=0.0, scale=0.0)
     dataset = StoreDataset(
         info,
         info.split_indices(split, part) if indices is None else indices,

@@ -3,8 +3,8 @@
 `evaluate_run` rebuilds the model from a checkpoint (loaded with ``weights_only=True``), checks
 that the store describes the same classes, skeleton layout and channels the model was trained
 on, scores every test sample (by default once, under the deterministic test transform; with
-`views` K > 1 the logits are averaged over that and K - 1 test-time views under the run's
-training augmentation, drawn from a fixed random stream: see `stgnode.data.make_loader`) and
+`views` K > 1 the logits are averaged over that and K - 1 random temporal crops as in the
+run's training, drawn from a fixed random stream: see `stgnode.data.make_loader`) and
 writes into `<run>/eval/` (or `out`):
 
 - `metrics.json`: top-1, top-5, mean class accuracy, chance level, per-class accuracy by class

@@ -29,7 +29,7 @@ from stgnode.evaluate import evaluate_run
     default=1,
     show_default=True,
     help="Test-time augmentation: average the logits of the plain test transform and VIEWS - 1 "
-    "views under the run's training crop, rotation and scale (a fixed random stream).",
+    "random temporal crops as in the run's training (a fixed random stream; no rotation).",
 )
 def evaluate(
     run: Path,
