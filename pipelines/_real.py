@@ -5,14 +5,14 @@ then trains and evaluates one model (`--model`, stg-node by default; `--model st
 baseline with the same config) once per input stream (joint, bone and their motions) and seed, and
 fuses each seed's streams by adding their logits (`stgnode fuse`), the multi-stream ensemble that
 2s-AGCN, CTR-GCN and PYSKL report. Each run is scored on `--views` clips (the whole sequence and
-random temporal crops, logits averaged: `stgnode evaluate --views`). Where the split has a copy-free variant (NW-UCLA's
-`xview-dedup`), every figure is also given on it: the same trained runs scored without the test
-files that are exact copies of a training file. `--split <split>-val` runs the same on the
-validation split, where recipes are compared; the test split is run once per final recipe and seed.
-Runs go `--jobs` at a time, one torch thread each (on 2 cores two one-thread runs finish sooner
-than one two-thread run after the other). Every step is the command a user would type; finished
-runs are evaluated again, not retrained. The markdown table (with the published figures beside
-ours) is printed and written to `--out`.
+random temporal crops, logits averaged: `stgnode evaluate --views`). Where the split has a
+copy-free variant (NW-UCLA's `xview-dedup`), every figure is also given on it: the same trained
+runs scored without the test files that are exact copies of a training file. `--split <split>-val`
+runs the same on the validation split, where recipes are compared; the test split is run once per
+final recipe and seed. Runs go `--jobs` at a time, one torch thread each (on 2 cores two one-thread
+runs finish sooner than one two-thread run after the other). Every step is the command a user would
+type; finished runs are evaluated again, not retrained. The markdown table (with the published
+figures beside ours) is printed and written to `--out`.
 """
 
 from __future__ import annotations
