@@ -9,6 +9,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import zarr
 from click.testing import CliRunner
@@ -17,6 +18,7 @@ from stgnode.commands.evaluate import evaluate as evaluate_command
 from stgnode.commands.export import export as export_command
 from stgnode.commands.predict import predict as predict_command
 from stgnode.fuse import load_scores
+from stgnode.metrics import softmax
 from stgnode.train import run_training
 
 
@@ -68,15 +70,48 @@ def test_predict_on_the_test_split_equals_evaluate(trained_run, unique_store, tm
     assert f"top-1 {top1:.2%} against the store's labels" in printed
 
 
+def test_predict_views_are_evaluates_clips_whichever_samples_are_classified(
+    trained_run, unique_store, tmp_path
+) -> None:
+    out = tmp_path / "eval"
+    args = [str(trained_run), "--store", str(unique_store), "--views", "3", "--out", str(out)]
+    result = CliRunner().invoke(evaluate_command, args)
+    assert result.exit_code == 0, result.output
+    scores = load_scores(out / "scores.npz")
+    printed = _predict(
+        trained_run, unique_store, tmp_path / "split.csv", "--split", "xsub", "--views", "3"
+    )
+    assert "3 views averaged" in printed
+    evaluated = dict(zip(scores.sample.tolist(), softmax(scores.logits), strict=True))
+    split_rows = {r["sample"]: r for r in _rows(tmp_path / "split.csv")}
+    assert split_rows.keys() == evaluated.keys()
+    for sample, row in split_rows.items():
+        best = int(np.argmax(evaluated[sample]))
+        assert row["class_1"] == scores.classes[best]
+        assert float(row["prob_1"]) == pytest.approx(evaluated[sample][best], abs=1e-4)
+    # A sample's clips are the same when the whole store is classified (no split).
+    _predict(trained_run, unique_store, tmp_path / "all.csv", "--views", "3")
+    all_rows = {r["sample"]: r for r in _rows(tmp_path / "all.csv")}
+    assert len(all_rows) == 96
+    for sample, row in split_rows.items():
+        assert all_rows[sample] == row
+    # ... and they are not one clip's predictions.
+    _predict(trained_run, unique_store, tmp_path / "one.csv", "--split", "xsub")
+    one_clip = {r["sample"]: r["prob_1"] for r in _rows(tmp_path / "one.csv")}
+    assert one_clip != {sample: row["prob_1"] for sample, row in split_rows.items()}
+
+
 def test_onnx_predictions_equal_torch(trained_run, unique_store, tmp_path) -> None:
     model = tmp_path / "model.onnx"
     result = CliRunner().invoke(
         export_command, [str(trained_run), "--onnx", str(model), "--no-check"]
     )
     assert result.exit_code == 0, result.output
-    _predict(trained_run, unique_store, tmp_path / "torch.csv")
-    printed = _predict(trained_run, unique_store, tmp_path / "onnx.csv", "--onnx", str(model))
-    assert "onnxruntime" in printed
+    _predict(trained_run, unique_store, tmp_path / "torch.csv", "--views", "2")
+    printed = _predict(
+        trained_run, unique_store, tmp_path / "onnx.csv", "--onnx", str(model), "--views", "2"
+    )
+    assert "onnxruntime, 2 views averaged" in printed
     torch_rows, onnx_rows = _rows(tmp_path / "torch.csv"), _rows(tmp_path / "onnx.csv")
     assert len(torch_rows) == 96  # every sample of the store without --split
     assert [r["class_1"] for r in onnx_rows] == [r["class_1"] for r in torch_rows]

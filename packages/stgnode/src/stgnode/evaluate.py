@@ -44,6 +44,8 @@ CHECKPOINTS = {"best": ckpt.BEST, "last": ckpt.LAST}
 # A comparison table between a store and the store record of a checkpoint:
 # name -> (its value in the StoreInfo, its value in the record)
 Comparisons = dict[str, tuple[Callable[[StoreInfo], Any], Callable[[dict[str, Any]], Any]]]
+Triple = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""(store indices, labels, float32 logits) of scored samples, in the loader's order."""
 
 # what must agree between the store evaluated on and the one the checkpoint was trained on
 MUST_MATCH: Comparisons = {
@@ -84,7 +86,7 @@ def check_store_matches(info: StoreInfo, saved: dict[str, Any], checkpoint: Path
 
 def score_batches(
     loader: torch.utils.data.DataLoader, forward: Callable[[torch.Tensor], np.ndarray]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> Triple:
     """(store indices, labels, float32 logits) of every sample the loader yields, in its
     order; `forward` turns a batch into its logits (a torch model, or an ONNX session)."""
     indices, labels, logits = [], [], []
@@ -98,16 +100,19 @@ def score_batches(
 @torch.no_grad()
 def predict(
     model: nn.Module, loader: torch.utils.data.DataLoader, device: str | torch.device
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> Triple:
     """`score_batches` of `model` in eval mode on `device`."""
     model.eval()
     return score_batches(loader, lambda x: model(x.to(device)).float().cpu().numpy())
 
 
 def predict_views(
-    model: nn.Module, info: StoreInfo, split: str, config: dict, device: str, views: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`predict` on the test part of `split` under test-time views 0..views-1, logits averaged.
+    score: Callable[[torch.utils.data.DataLoader], Triple],
+    loader_for: Callable[[int], torch.utils.data.DataLoader],
+    views: int,
+) -> Triple:
+    """`score` (`predict` of a model, or an ONNX session) of the loaders of test-time views
+    0..views-1 (`loader_for(view)`), logits averaged.
 
     Every view yields the samples in the same order (the test sampler does not shuffle), so the
     logits add up row by row.
@@ -116,8 +121,7 @@ def predict_views(
         raise ValueError(f"views must be at least 1, got {views}")
     total = None
     for view in range(views):
-        loader = make_loader(info, split, "test", config, train=False, view=view)
-        indices, labels, logits = predict(model, loader, device)
+        indices, labels, logits = score(loader_for(view))
         total = logits if total is None else total + logits
     return indices, labels, total / views
 
@@ -158,7 +162,11 @@ def evaluate_run(
         )
     overrides = [] if batch_size is None else [f"train.batch_size={batch_size}"]
     config = merge_overrides(config, overrides)
-    indices, labels, logits = predict_views(model, info, split, config, device, views)
+    indices, labels, logits = predict_views(
+        lambda loader: predict(model, loader, device),
+        lambda view: make_loader(info, split, "test", config, train=False, view=view),
+        views,
+    )
     try:
         sample_ids = as_str_array(info.group()["sample"][:][indices])
     except KeyError:

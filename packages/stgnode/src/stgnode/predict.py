@@ -7,13 +7,15 @@ refused when its samples cannot be what the model was trained on: another joint 
 graph, channels, bodies per sample, frame window or alignment, each difference named.
 
 `onnx` runs an exported model (`stgnode export`) with onnxruntime instead of torch, on the
-same inputs; the top-1 is the same up to float rounding.
+same inputs; the top-1 is the same up to float rounding. `views` averages test-time clips as
+`stgnode evaluate --views` does (a sample's clips depend on its store row only).
 """
 
 from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,15 @@ import numpy as np
 from stgnode import checkpoint as ckpt
 from stgnode.config import merge_overrides
 from stgnode.data import make_loader
-from stgnode.evaluate import CHECKPOINTS, Comparisons, mismatches, predict, score_batches
+from stgnode.evaluate import (
+    CHECKPOINTS,
+    Comparisons,
+    Triple,
+    mismatches,
+    predict,
+    predict_views,
+    score_batches,
+)
 from stgnode.export import INPUT_NAME, OUTPUT_NAME
 from stgnode.fuse import as_str_array
 from stgnode.metrics import softmax, top_classes
@@ -75,12 +85,14 @@ class Predictions:
         return float((self.logits[known].argmax(axis=1) == self.labels[known]).mean())
 
 
-def _onnx_logits(path: Path, loader: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(store indices, labels, logits) of the loader's samples through onnxruntime."""
+def _onnx_scorer(path: Path) -> Callable[[Any], Triple]:
+    """`score_batches` of a loader through an onnxruntime session of the exported model."""
     import onnxruntime  # optional dependency: only for --onnx
 
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return score_batches(loader, lambda x: session.run([OUTPUT_NAME], {INPUT_NAME: x.numpy()})[0])
+    return lambda loader: score_batches(
+        loader, lambda x: session.run([OUTPUT_NAME], {INPUT_NAME: x.numpy()})[0]
+    )
 
 
 def predict_store(
@@ -92,8 +104,13 @@ def predict_store(
     onnx: str | Path | None = None,
     batch_size: int | None = None,
     device: str = "cpu",
+    views: int = 1,
 ) -> tuple[Predictions, dict[str, Any]]:
-    """Logits for every sample of `store` (or of `split`'s `part`), and what produced them."""
+    """Logits for every sample of `store` (or of `split`'s `part`), and what produced them.
+
+    `views` > 1 averages the logits of that many test-time views, the clips of `stgnode
+    evaluate --views` (the same crops of a sample, whichever samples are classified).
+    """
     path = ckpt.find_checkpoint(run_or_checkpoint, prefer=CHECKPOINTS[checkpoint])
     model, config, saved = ckpt.load_for_inference(path, device)
     info = open_store(store)
@@ -103,11 +120,13 @@ def predict_store(
         raise StoreError(f"store {info.path} has no sample to classify")
     overrides = [] if batch_size is None else [f"train.batch_size={batch_size}"]
     config = merge_overrides(config, overrides)
-    loader = make_loader(info, split or "", part, config, train=False, indices=indices)
-    if onnx is None:
-        rows, labels, logits = predict(model, loader, device)
-    else:
-        rows, labels, logits = _onnx_logits(Path(onnx), loader)
+    rows, labels, logits = predict_views(
+        _onnx_scorer(Path(onnx)) if onnx else lambda loader: predict(model, loader, device),
+        lambda view: make_loader(
+            info, split or "", part, config, train=False, indices=indices, view=view
+        ),
+        views,
+    )
     try:
         samples = as_str_array(info.group()["sample"][:][rows])
     except KeyError:
@@ -119,6 +138,7 @@ def predict_store(
         "model": config["model"]["name"],
         "stream": config["data"]["stream"],
         "engine": "onnxruntime" if onnx is not None else "torch",
+        "views": views,
     }
     return Predictions(samples, labels, logits, tuple(saved["classes"])), source
 
@@ -157,8 +177,9 @@ def summary(predictions: Predictions, source: dict[str, Any], out: Path) -> str:
     )  # fmt: skip
     accuracy = predictions.accuracy()
     scored = "" if accuracy is None else f"; top-1 {accuracy:.2%} against the store's labels"
+    clips = f", {source['views']} views averaged" if source["views"] > 1 else ""
     return (
         f"classified {len(predictions.sample)} samples with {source['model']} "
-        f"({source['stream']} stream, {source['engine']}, {source['checkpoint']}): most "
+        f"({source['stream']} stream, {source['engine']}{clips}, {source['checkpoint']}): most "
         f"predicted {common}{scored}; wrote {out}"
     )

@@ -31,6 +31,13 @@ from stgnode.predict import predict_store, summary, write_predictions_csv
 )
 @click.option("--batch-size", type=click.IntRange(min=1), help="Default: the run's config.")
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+@click.option(
+    "--views",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Average the logits of this many test-time clips, as `stgnode evaluate --views`.",
+)
 def predict(
     run: Path,
     store: Path,
@@ -42,11 +49,12 @@ def predict(
     onnx: Path | None,
     batch_size: int | None,
     device: str,
+    views: int,
 ) -> None:
     """Classify the samples of STORE (labelled or not) with RUN's model."""
     try:
         predictions, source = predict_store(
-            run, store, checkpoint, split, part, onnx, batch_size, device
+            run, store, checkpoint, split, part, onnx, batch_size, device, views
         )
     except StgnodeError as err:
         raise click.ClickException(str(err)) from err
