@@ -158,7 +158,8 @@ def table(
         f"- command: `{shlex.join(['python', f'pipelines/{bench.script}', *sys.argv[1:]])}`",
         f"- date: {datetime.date.today().isoformat()}; CPU, torch {torch.__version__}",
         f"- store `{args.store}`, split `{args.split}`, config `{args.config}`, "
-        f"{first['epochs']} epochs, {first['num_samples']} test sequences"
+        f"{first['epochs']} epoch{'s' * (first['epochs'] != 1)}, {first['num_samples']} test "
+        "sequences"
         + (f" ({first['dedup_samples']} without the view copies)" if dedup else "")
         + f", {first['num_classes']} classes (chance {first['chance']:.1%}); last epoch's weights"
         + (f", logits averaged over {args.views} test-time clips" if args.views > 1 else ""),

@@ -65,7 +65,9 @@ def test_real_ucla_pipeline_on_a_subset(realdata: Path, tmp_path: Path) -> None:
     for stream in ("joint", "bone-motion"):
         assert (runs / "xview" / f"stg-node-{stream}-seed0" / "eval" / "confusion.png").is_file()
     text = table.read_text()
-    assert f"{len(test)} test sequences ({len(dedup_test)} without the view copies)" in text
+    assert (
+        f"1 epoch, {len(test)} test sequences ({len(dedup_test)} without the view copies)" in text
+    )
     assert "| stg-node | fused (sum of logits) | 0 |" in text and "xview-dedup top-1" in text
     assert "CTR-GCN" in text and "from memory, unverified" in text
 
