@@ -121,7 +121,9 @@ def predict_store(
     overrides = [] if batch_size is None else [f"train.batch_size={batch_size}"]
     config = merge_overrides(config, overrides)
     rows, labels, logits = predict_views(
-        _onnx_scorer(Path(onnx)) if onnx else lambda loader: predict(model, loader, device),
+        _onnx_scorer(Path(onnx))
+        if onnx is not None
+        else lambda loader: predict(model, loader, device),
         lambda view: make_loader(
             info, split or "", part, config, train=False, indices=indices, view=view
         ),

@@ -14,3 +14,13 @@ checkpoint_option = click.option(
     "chosen on the test split, so its score is optimistic; `last` is the honest figure.",
 )
 """`--checkpoint last|best` of evaluate, export and predict (keys of evaluate.CHECKPOINTS)."""
+
+views_option = click.option(
+    "--views",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Test-time augmentation: average the logits of the plain test transform and VIEWS - 1 "
+    "random temporal crops as in the run's training (a fixed random stream; no rotation).",
+)
+"""`--views K` of evaluate and predict: the same clips of a sample in both."""

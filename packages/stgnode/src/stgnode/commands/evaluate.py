@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from stgnode.commands import checkpoint_option
+from stgnode.commands import checkpoint_option, views_option
 from stgnode.errors import StgnodeError
 from stgnode.evaluate import evaluate_run
 
@@ -23,14 +23,7 @@ from stgnode.evaluate import evaluate_run
     "--batch-size", type=click.IntRange(min=1), help="Test batch size (default: config's)."
 )
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
-@click.option(
-    "--views",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Test-time augmentation: average the logits of the plain test transform and VIEWS - 1 "
-    "random temporal crops as in the run's training (a fixed random stream; no rotation).",
-)
+@views_option
 def evaluate(
     run: Path,
     store: Path,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from stgnode.commands import checkpoint_option
+from stgnode.commands import checkpoint_option, views_option
 from stgnode.errors import StgnodeError
 from stgnode.predict import predict_store, summary, write_predictions_csv
 
@@ -31,13 +31,7 @@ from stgnode.predict import predict_store, summary, write_predictions_csv
 )
 @click.option("--batch-size", type=click.IntRange(min=1), help="Default: the run's config.")
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
-@click.option(
-    "--views",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Average the logits of this many test-time clips, as `stgnode evaluate --views`.",
-)
+@views_option
 def predict(
     run: Path,
     store: Path,
