@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import warnings
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ from stgnode.commands.evaluate import evaluate as evaluate_command
 from stgnode.commands.export import export as export_command
 from stgnode.config import merge_overrides
 from stgnode.data import TEST_VIEW_SEED, make_loader
-from stgnode.evaluate import predict
+from stgnode.evaluate import evaluate_run, overlap_warning, predict
 from stgnode.fuse import load_scores
 from stgnode.metrics import confusion_matrix
 from stgnode.plots import (
@@ -150,6 +151,46 @@ def test_store_with_other_classes_or_layout_is_refused(
     result = CliRunner().invoke(evaluate_command, [str(trained_run), "--store", str(other)])
     assert result.exit_code != 0
     assert "does not match the store" in result.output and message in result.output
+
+
+def _rebuilt(store, path, fingerprint: str, rename: bool = False):
+    """A copy of `store` as another build would write it: another source fingerprint, and
+    (with `rename`) other sample ids."""
+    copy = shutil.copytree(store, path)
+    root = zarr.open_group(str(copy), mode="r+", use_consolidated=False)
+    root.attrs["source"] = {**root.attrs["source"], "fingerprint": fingerprint}
+    if rename:
+        ids = [f"other_{s}" for s in root["sample"][:].tolist()]
+        del root["sample"]
+        root.create_array("sample", shape=(len(ids),), dtype=str)[:] = np.array(ids, dtype=object)
+    zarr.consolidate_metadata(str(copy))
+    return open_store(copy)
+
+
+def test_overlap_with_training_is_counted_from_sample_ids(trained_run, unique_store, tmp_path):
+    """A rebuilt store holding the same training samples (another fingerprint) raises no
+    warning; another split's test part is checked sample by sample; a store whose ids differ
+    falls back to the fingerprint warning."""
+    _, _, saved = ckpt.load_for_inference(ckpt.find_checkpoint(trained_run), "cpu")
+    assert saved["split"] == "xsub" and len(saved["train_samples"]) == 64
+    rebuilt = _rebuilt(unique_store, tmp_path / "rebuilt.zarr", "another-build")
+    assert rebuilt.fingerprint != saved["fingerprint"]
+    assert overlap_warning(rebuilt, saved, "xsub") is None
+    root = zarr.open_group(str(unique_store), mode="r")
+    trained = set(root["sample"][:][root["splits/xsub/train"][:]].tolist())
+    xview_test = root["sample"][:][root["splits/xview/test"][:]].tolist()
+    shared = len(trained.intersection(xview_test))
+    assert shared > 0  # the tiny store's xview test subjects are xsub training subjects
+    message = overlap_warning(rebuilt, saved, "xview")
+    assert message.startswith(f"{shared} of the {len(xview_test)} test samples of split 'xview'")
+    renamed = _rebuilt(unique_store, tmp_path / "renamed.zarr", "another-build", rename=True)
+    assert "source fingerprints differ" in overlap_warning(renamed, saved, "xsub")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        evaluate_run(trained_run, rebuilt.path, out=tmp_path / "eval")
+    assert not [w for w in caught if "training" in str(w.message)]
+    with pytest.warns(UserWarning, match="test samples of split 'xview' were in the run's"):
+        evaluate_run(trained_run, rebuilt.path, split="xview", out=tmp_path / "eval-xview")
 
 
 def test_export_command_checks_against_pytorch(trained_run, tmp_path) -> None:

@@ -212,7 +212,8 @@ def load_for_inference(
 
     `run_or_ckpt` is a run directory (its last.pt) or a checkpoint file. The store
     info is a dict: path, dataset, classes, layout, channels, fingerprint and split of the
-    store the run trained on, plus `context` (what the model was built from); the model is
+    store the run trained on, `train_samples` (a digest of its training sample ids; absent from
+    older checkpoints), plus `context` (what the model was built from); the model is
     rebuilt from the checkpoint alone, without opening the store.
     """
     path = find_checkpoint(run_or_ckpt)

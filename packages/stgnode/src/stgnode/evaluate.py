@@ -32,7 +32,7 @@ from torch import nn
 from stgnode import checkpoint as ckpt
 from stgnode.config import merge_overrides
 from stgnode.data import make_loader
-from stgnode.fuse import SCORES_FILE, Scores, as_str_array, save_scores
+from stgnode.fuse import SCORES_FILE, Scores, save_scores
 from stgnode.metrics import per_class_accuracy, summarize
 from stgnode.plots import save_confusion_png, save_training_curves_png
 from stgnode.store import StoreError, StoreInfo, open_store
@@ -76,12 +76,44 @@ def check_store_matches(info: StoreInfo, saved: dict[str, Any], checkpoint: Path
             f"store {info.path} does not match the store checkpoint {checkpoint} was trained on "
             f"({saved['path']}):\n  " + "\n  ".join(problems)
         )
+
+
+def overlap_warning(info: StoreInfo, saved: dict[str, Any], split: str) -> str | None:
+    """Why the test part of `split` may hold samples the run trained on; None when it cannot.
+
+    A checkpoint names its training samples by a digest of their ids (`train_samples`). When the
+    store's train part of the run's split has that digest, the store holds exactly those
+    samples (whichever build it is) and the overlap is counted. Otherwise (another store, or a
+    checkpoint older than the digest) only the raw files' fingerprints and the split names can
+    be compared.
+    """
+    trained_split = saved["split"]
+    digest = saved.get("train_samples")
+    if (
+        digest
+        and trained_split in info.splits
+        and info.part_digest(trained_split, "train") == digest
+    ):
+        trained = info.sample_ids(info.split_indices(trained_split, "train"))
+        tested = info.sample_ids(info.split_indices(split, "test"))
+        shared = np.intersect1d(trained, tested).size
+        if shared:
+            return (
+                f"{shared} of the {tested.size} test samples of split {split!r} were in the "
+                f"run's training part (split {trained_split!r})"
+            )
+        return None
     if info.fingerprint != saved["fingerprint"]:
-        warnings.warn(
+        return (
             f"store {info.path} was built from other raw files than the training store "
-            f"{saved['path']} (source fingerprints differ): test samples may overlap training",
-            stacklevel=2,
+            f"{saved['path']} (source fingerprints differ): test samples may overlap training"
         )
+    if split != trained_split:
+        return (
+            f"evaluating on split {split!r}, but the run trained on {trained_split!r}: "
+            "its test part may hold training samples"
+        )
+    return None
 
 
 def score_batches(
@@ -154,12 +186,9 @@ def evaluate_run(
     info.require_labels("evaluate")
     check_store_matches(info, saved, path)
     split = split or saved["split"]
-    if split != saved["split"]:
-        warnings.warn(
-            f"evaluating on split {split!r}, but the run trained on {saved['split']!r}: "
-            "its test part may hold training samples",
-            stacklevel=2,
-        )
+    warning = overlap_warning(info, saved, split)
+    if warning:
+        warnings.warn(warning, stacklevel=2)
     overrides = [] if batch_size is None else [f"train.batch_size={batch_size}"]
     config = merge_overrides(config, overrides)
     indices, labels, logits = predict_views(
@@ -167,10 +196,7 @@ def evaluate_run(
         lambda view: make_loader(info, split, "test", config, train=False, view=view),
         views,
     )
-    try:
-        sample_ids = as_str_array(info.group()["sample"][:][indices])
-    except KeyError:
-        raise StoreError(f"store {info.path} has no `sample` array of sample ids") from None
+    sample_ids = info.sample_ids(indices)
     summary = summarize(logits, labels)
     confusion = summary.pop("confusion")
     out_dir = Path(out) if out is not None else path.parent / EVAL_DIR

@@ -35,7 +35,6 @@ from stgnode.evaluate import (
     score_batches,
 )
 from stgnode.export import INPUT_NAME, OUTPUT_NAME
-from stgnode.fuse import as_str_array
 from stgnode.metrics import softmax, top_classes
 from stgnode.store import StoreError, StoreInfo, open_store
 
@@ -129,10 +128,7 @@ def predict_store(
         ),
         views,
     )
-    try:
-        samples = as_str_array(info.group()["sample"][:][rows])
-    except KeyError:
-        raise StoreError(f"store {info.path} has no `sample` array of sample ids") from None
+    samples = info.sample_ids(rows)
     if list(info.classes) != list(saved["classes"]) and info.labelled:
         labels = np.full_like(labels, -1)  # its labels index other class names than the model's
     source = {

@@ -7,6 +7,7 @@ with a message that names the store and what is wrong, before any training start
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,21 @@ class StoreInfo:
                 f"store {self.path}: splits/{split}/{part} holds indices outside [0, {self.shape[0]})"
             )
         return indices
+
+    def sample_ids(self, indices: np.ndarray) -> np.ndarray:
+        """The `sample` ids (str) of the samples at `indices`."""
+        try:
+            return np.array([str(v) for v in self.group()["sample"][:][indices]], dtype=str)
+        except KeyError:
+            raise StoreError(f"store {self.path} has no `sample` array of sample ids") from None
+
+    def part_digest(self, split: str, part: str) -> str | None:
+        """sha256 of the sorted sample ids of `split`'s `part` (None for a store without a
+        `sample` array): names the samples a run trained on, whichever build holds them."""
+        if "sample" not in self.group():
+            return None
+        ids = sorted(self.sample_ids(self.split_indices(split, part)))
+        return hashlib.sha256("\n".join(ids).encode()).hexdigest()
 
     def semantic(self, split: str) -> np.ndarray:
         """The (V, V) float32 semantic adjacency of `split`, computed by skelprep from its train part."""

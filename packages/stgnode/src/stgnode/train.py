@@ -100,6 +100,7 @@ def store_record(info: StoreInfo, split: str, context: dict[str, Any]) -> dict[s
         "alignment": info.attrs.get("alignment"),
         "fingerprint": info.fingerprint,
         "split": split,
+        "train_samples": info.part_digest(split, "train"),
         "context": context,
     }
 
