@@ -15,9 +15,11 @@ from skelprep.align import (
     to_sample_array,
 )
 from skelprep.layouts import Layout
+from skelprep.read_options import ReadOptions
 
 # A 4-joint stick figure: 0 hip, 1 spine (origin), 2 right shoulder, 3 left shoulder.
 TOY = Layout("toy", ("hip", "spine", "r", "l"), ((0, 1), (1, 2), (1, 3)), 1, 1, (0, 1), (2, 3))
+SHAPE = ReadOptions(max_frames=8, max_bodies=2)
 UPRIGHT = np.array([[0.0, 0.0, -1.0], [0.0, 0.0, 0.0], [-0.5, 0.0, 0.2], [0.5, 0.0, 0.2]])
 
 
@@ -83,6 +85,22 @@ def test_rotated_body_comes_back_upright() -> None:
     np.testing.assert_allclose(back, joints[0], atol=1e-12)
 
 
+def test_level_alignment_stands_the_body_up_and_keeps_its_heading() -> None:
+    """`heading=False`: a body turned 50 degrees about the vertical and leaning about the
+    camera's x axis comes back upright but still turned by 50 degrees (the camera's heading);
+    the rigid alignment turns it back to face the same way as UPRIGHT."""
+    yaw = _rotation(np.array([0.0, 0.0, 1.0]), np.deg2rad(50))
+    lean = _rotation(np.array([1.0, 0.0, 0.0]), 0.3)
+    joints = np.zeros((1, 2, 4, 3))
+    joints[0] = UPRIGHT @ (lean @ yaw).T + [0.4, -0.2, 2.5]
+    present = np.ones((1, 2), dtype=bool)
+    level, (matrix, offset) = align_bodies(joints, present, TOY, heading=False)
+    np.testing.assert_allclose(level[0], np.broadcast_to(UPRIGHT @ yaw.T, (2, 4, 3)), atol=1e-12)
+    np.testing.assert_allclose(level[0] @ np.linalg.inv(matrix).T + offset, joints[0], atol=1e-12)
+    rigid, _ = align_bodies(joints, present, TOY)
+    np.testing.assert_allclose(rigid[0], np.broadcast_to(UPRIGHT, (2, 4, 3)), atol=1e-12)
+
+
 def test_planar_alignment_centres_scales_and_keeps_scores_and_missing_joints() -> None:
     # 2-D with a score channel: joint 1 is the origin, bone 0->1 the scale ("up") bone.
     joints = np.zeros((1, 3, 4, 3))
@@ -110,12 +128,12 @@ def test_shape_recorded_keeps_inner_zero_frames_and_trims_trailing_ones() -> Non
     bodies = np.zeros((3, 6, 4, 3))
     bodies[0, [0, 1, 3]] = UPRIGHT + 1.0  # frame 2 missing, frames 4-5 padding
     bodies[2, 1] = UPRIGHT  # a third body, beyond max_bodies
-    array, frames, found, transform = shape_recorded(bodies, TOY, ("x", "y", "z"), 8, 2, True)
+    array, frames, found, transform = shape_recorded(bodies, TOY, ("x", "y", "z"), SHAPE)
     assert (frames, found) == (4, 2) and array.shape == (3, 8, 4, 2)
     assert not array[:, 2].any() and not array[:, 4:].any()
     np.testing.assert_allclose(array[:, 0, :, 0].T, UPRIGHT, atol=1e-6)
     assert transform is not None
-    _, _, _, none = shape_recorded(bodies, TOY, ("c0", "c1", "c2"), 8, 2, True)
+    _, _, _, none = shape_recorded(bodies, TOY, ("c0", "c1", "c2"), SHAPE)
     assert none is None  # unnamed channels are never aligned
 
 

@@ -9,16 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from skelprep.build.params import PARAMS, BuildParams
+from skelprep.build.params import PARAMS, BuildParams, differences
 from skelprep.commands.build import build
 from skelprep.read_options import ReadOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# The attrs `build` of a default NTU60 build as stores written so far hold it: keys, nesting,
-# renames (align -> alignment) and order. Existing stores are reused only while this holds.
+# The attrs `build` of a default NTU60 build: keys, nesting, renames (align -> alignment) and
+# order. Existing stores are reused only while the keys they hold keep their names and values
+# (a key added later counts as its default there: test_a_store_without_a_newer_parameter...).
 DEFAULT_ATTRS = (
     '{"dataset": "ntu60", "max_frames": 300, "max_bodies": 2, "alignment": true, '
+    '"alignment_heading": true, '
     '"sample_set": "default", "layout": "", "unlabelled": false, "denoise": '
     '{"min_body_frames": 11, "spread_ratio": 0.8, "noisy_frame_fraction": 0.69754}, '
     '"chunk_size": 64, "dtw": {"radius": 1, "metric": "manhattan", "diagonal_weight": 1.0, '
@@ -34,6 +36,19 @@ def _parsed(*args: str) -> dict:
 
 def test_attrs_keep_the_shape_existing_stores_were_written_with() -> None:
     assert json.dumps(BuildParams(dataset="ntu60").to_attrs()) == DEFAULT_ATTRS
+
+
+def test_a_store_without_a_newer_parameter_counts_as_its_default() -> None:
+    """Stores written before `alignment_heading` existed are reused by a default build, and
+    rebuilt by one that asks for the other value."""
+    requested = {"build": BuildParams(dataset="ntu60").to_attrs(), "source": {"fingerprint": "f"}}
+    older = {**requested, "build": dict(requested["build"])}
+    del older["build"]["alignment_heading"]
+    assert differences(older, requested) == []
+    level = {**requested, "build": BuildParams(dataset="ntu60", align_heading=False).to_attrs()}
+    assert differences(older, level) == [("build.alignment_heading", True, False)]
+    older["build"]["alignment"] = None
+    assert differences(older, requested) == [("build.alignment", None, True)]
 
 
 def test_the_reader_parameters_are_exactly_the_read_options_with_their_defaults() -> None:
@@ -54,6 +69,7 @@ def test_defaults_on_the_command_line_are_the_declared_defaults() -> None:
     ("args", "expected"),
     [
         (["--no-align"], {"align": False}),
+        (["--no-align-heading"], {"align_heading": False}),
         (["--strict", "--unlabelled"], {"strict": True, "unlabelled": True}),
         (["--layout", "openpose18", "--k", "5"], {"layout": "openpose18", "k": 5}),
         (

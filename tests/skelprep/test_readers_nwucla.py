@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from skelprep.align import alignment_attrs
 from skelprep.errors import RawFormatError
 from skelprep.readers import ReadOptions, SampleRef, get_dataset
 
@@ -68,6 +69,26 @@ def test_aligned_sequence_is_the_raw_one_moved_and_turned(raw: Path, name: str) 
     # The recorded transform (aligned = matrix @ (raw - offset)) undoes to the raw JSON values.
     matrix, offset = sample.transform
     np.testing.assert_allclose(aligned @ np.linalg.inv(matrix).T + offset, recorded, atol=2e-5)
+
+
+@pytest.mark.realdata
+def test_level_alignment_keeps_each_views_camera_heading(raw: Path) -> None:
+    """`--no-align-heading` on one performance seen by the three cameras: each sample is the
+    rigid one turned about the vertical only (the camera's heading; z untouched), and the three
+    headings differ as the cameras do, where the rigid alignment made them (nearly) equal."""
+    options = ReadOptions(max_frames=208, max_bodies=1, align_heading=False)
+    attrs = alignment_attrs(SPEC, True, heading=False)
+    assert attrs["kind"] == "level-3d" and attrs["across"] is None
+    headings = []
+    for view in (1, 2, 3):
+        ref = SampleRef(f"a06_s01_e00_v0{view}", raw / "all_sqe" / f"a06_s01_e00_v0{view}.json")
+        rigid, level = SPEC.read(ref, OPTIONS), SPEC.read(ref, options)
+        turn = level.transform[0] @ rigid.transform[0].T  # level = turn @ rigid
+        np.testing.assert_allclose(turn[2], [0, 0, 1], atol=1e-9)  # about the vertical only
+        np.testing.assert_allclose(level.joints[2], rigid.joints[2], atol=1e-5)
+        headings.append(np.degrees(np.arctan2(turn[1, 0], turn[0, 0])))
+    spread = np.ptp(np.unwrap(np.radians(headings)))
+    assert np.degrees(spread) > 20, headings
 
 
 @pytest.mark.realdata

@@ -93,6 +93,12 @@ def test_val_splits_on_real_nwucla(realdata: Path) -> None:
     check_val_splits(splits, {"xview-val", "xview-dedup-val"})
     val_test = splits["xview-val"][1]
     assert set(meta["subject"][val_test]) == {5, 10} and set(meta["view"][val_test]) == {1, 2}
+    # xview-val-view: the held-out camera inside the same train part (view 1 trains, 2 tests).
+    view_train, view_test = splits["xview-val-view"]
+    assert np.array_equal(np.union1d(view_train, view_test), splits["xview"][0])
+    assert len(np.intersect1d(view_train, view_test)) == 0
+    assert set(meta["view"][view_train]) == {1} and set(meta["view"][view_test]) == {2}
+    assert (len(view_train), len(view_test)) == (516, 504)
 
 
 def test_hold_out_without_a_table_takes_every_fifth_training_subject() -> None:

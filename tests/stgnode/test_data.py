@@ -59,6 +59,25 @@ def test_rotation_keeps_lengths_and_zero_padding_and_leaves_scores():
     np.testing.assert_array_equal(scored[2], x[2])
 
 
+def test_yaw_widens_only_the_rotation_about_the_vertical():
+    """`yaw_deg`: z (the vertical of an aligned 3-D store) stays, x-y turn by angles up to
+    yaw_deg, wider than rotate_deg allows on the other axes."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(3, 4, 12, 1)).astype(np.float32)
+    aug = Augment(rotate_deg=0.0, scale=0.0, yaw_deg=90.0)
+    angles = []
+    for _ in range(200):
+        out = rotate_scale(x, ("x", "y", "z"), rng, aug)
+        np.testing.assert_allclose(out[2], x[2], atol=1e-6)
+        np.testing.assert_allclose(np.hypot(out[0], out[1]), np.hypot(x[0], x[1]), rtol=1e-4)
+        turned = np.arctan2(out[1, 0, 0, 0], out[0, 0, 0, 0]) - np.arctan2(
+            x[1, 0, 0, 0], x[0, 0, 0, 0]
+        )
+        angles.append(np.degrees(np.angle(np.exp(1j * turned))))
+    assert 80 < max(np.abs(angles)) <= 90 + 1e-3
+    assert Augment(rotate_deg=15.0, yaw_deg=5.0).angle_limits().tolist() == [15.0, 15.0, 15.0]
+
+
 def test_test_mode_is_the_whole_valid_part_resized(store):
     info = open_store(store)
     ds = StoreDataset(

@@ -11,6 +11,10 @@ tracked; untracked entries are zero. The steps, in the order `align_sequence` ap
 3. rotate (same function): the layout's `up` bone of body 0 (same frame) is turned parallel to
    +z and the `across` bone, made orthogonal to it (Gram-Schmidt), parallel to +x. If either
    bone has no length (or they are parallel) the rotation is skipped rather than guessed.
+   With `heading=False` (`--no-align-heading`, `level_transform`) the camera's x axis takes
+   the across bone's place: the body is stood up but keeps the heading the camera saw it at,
+   so that the views of a cross-view dataset differ by their cameras' yaw (which training can
+   augment) instead of by the error of one frame's shoulder line.
    2-D coordinates (x, y and maybe a score) are not rotated: `planar_transform` centres them
    on `origin` and scales the `up` bone to length 1.
 4. `to_sample_array`: pad with zeros or trim to `max_frames`, keeping the valid length, and lay
@@ -32,6 +36,7 @@ import numpy as np
 from skelprep.layouts import Layout
 
 if TYPE_CHECKING:
+    from skelprep.read_options import ReadOptions
     from skelprep.readers.base import DatasetSpec
 
 _DEGENERATE = 1e-9
@@ -126,6 +131,23 @@ def rotation_matrix(up: np.ndarray, across: np.ndarray) -> np.ndarray:
     return _rotation(np.asarray(up, dtype=np.float64), np.asarray(across, dtype=np.float64))
 
 
+CAMERA_X = np.array([1.0, 0.0, 0.0])
+
+
+def _first_frame_transform(
+    joints: np.ndarray, present: np.ndarray, layout: Layout, heading: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    ref = _reference_frame(present)
+    if ref is None:
+        return np.eye(3), np.zeros(3)
+    body = np.asarray(joints[0, ref, :, :3], dtype=np.float64)
+    offset = body[layout.origin].copy()
+    moved = body - offset
+    (a, b), (c, d) = layout.up, layout.across
+    across = moved[d] - moved[c] if heading else CAMERA_X
+    return rotation_matrix(moved[b] - moved[a], across), offset
+
+
 def rigid_transform(
     joints: np.ndarray, present: np.ndarray, layout: Layout
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -134,14 +156,15 @@ def rigid_transform(
     offset = the `origin` joint there; rotation = `rotation_matrix` of the `up` and `across`
     bones measured after the translation. Identity and zero when body 0 is never tracked.
     """
-    ref = _reference_frame(present)
-    if ref is None:
-        return np.eye(3), np.zeros(3)
-    body = np.asarray(joints[0, ref, :, :3], dtype=np.float64)
-    offset = body[layout.origin].copy()
-    moved = body - offset
-    (a, b), (c, d) = layout.up, layout.across
-    return rotation_matrix(moved[b] - moved[a], moved[d] - moved[c]), offset
+    return _first_frame_transform(joints, present, layout, heading=True)
+
+
+def level_transform(
+    joints: np.ndarray, present: np.ndarray, layout: Layout
+) -> tuple[np.ndarray, np.ndarray]:
+    """3-D, heading kept: as `rigid_transform`, but the camera's x axis (made orthogonal to the
+    `up` bone) goes to +x instead of the `across` bone."""
+    return _first_frame_transform(joints, present, layout, heading=False)
 
 
 def planar_transform(
@@ -166,26 +189,35 @@ def planar_transform(
     return np.eye(2) / (scale if scale > _DEGENERATE else 1.0), offset
 
 
-TRANSFORMS = {3: rigid_transform, 2: planar_transform}
-"""Coordinate channels (leading x, y[, z]) -> the rule that aligns them."""
+TRANSFORMS = {
+    "rigid-3d": rigid_transform,
+    "level-3d": level_transform,
+    "planar-2d": planar_transform,
+}
+"""Alignment kind (its name in the store's attrs) -> the rule that computes it."""
 
 
 def coordinate_dims(channels: tuple[str, ...]) -> int:
     """How many leading channels are coordinates that alignment can use: 3 for x, y, z;
     2 for x, y (then a score or other channels); 0 when the channels are not named so."""
-    for dims in sorted(TRANSFORMS, reverse=True):
+    for dims in (3, 2):
         if tuple(channels[:dims]) == ("x", "y", "z")[:dims]:
             return dims
     return 0
 
 
-ALIGNMENT_KINDS = {3: "rigid-3d", 2: "planar-2d"}
-"""Coordinate channels -> the name of the alignment applied to them, in the store's attrs."""
+def alignment_kind(dims: int, heading: bool = True) -> str:
+    """The TRANSFORMS kind for `dims` coordinates: 3-D turns the body's heading to +x unless
+    `heading` is False; 2-D has no heading."""
+    if dims == 2:
+        return "planar-2d"
+    return "rigid-3d" if heading else "level-3d"
 
 
-def alignment_attrs(spec: DatasetSpec, align: bool) -> dict:
+def alignment_attrs(spec: DatasetSpec, align: bool, heading: bool = True) -> dict:
     """The store's attrs `alignment` for samples of `spec`: whether they were aligned, how
-    (kind, and the joints of the origin and the bones), or why not."""
+    (kind, and the joints of the origin and the bones; no `across` bone when the heading was
+    kept), or why not."""
     dims = coordinate_dims(spec.channels)
     if not align:
         return {"applied": False, "reason": "--no-align"}
@@ -195,12 +227,13 @@ def alignment_attrs(spec: DatasetSpec, align: bool) -> dict:
         reason = f"channels {list(spec.channels)} name no x, y[, z] coordinates"
         return {"applied": False, "reason": reason}
     layout = spec.layout
+    kind = alignment_kind(dims, heading)
     return {
         "applied": True,
-        "kind": ALIGNMENT_KINDS[dims],
+        "kind": kind,
         "origin": layout.joints[layout.origin],
         "up": [layout.joints[j] for j in layout.up],
-        "across": [layout.joints[j] for j in layout.across] if dims == 3 else None,
+        "across": [layout.joints[j] for j in layout.across] if kind == "rigid-3d" else None,
     }
 
 
@@ -214,18 +247,20 @@ def align_bodies(
     present: np.ndarray,
     layout: Layout,
     channels: tuple[str, ...] = ("x", "y", "z"),
+    heading: bool = True,
 ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """Steps 2-3: (aligned joints, (matrix, offset)) with aligned = matrix @ (x - offset) on the
     coordinate channels of every tracked frame (`coordinate_dims`; other channels unchanged).
 
-    3-D coordinates are translated and rotated (`rigid_transform`), 2-D ones centred and scaled
-    (`planar_transform`; undetected joints stay at zero). The transform is what the store
+    3-D coordinates are translated and rotated (`rigid_transform`, or `level_transform` with
+    `heading=False`), 2-D ones centred and scaled (`planar_transform`; undetected joints stay at
+    zero). The transform is what the store
     records per sample, so the raw coordinates are `inverse(matrix) @ aligned + offset`.
     """
     dims = coordinate_dims(channels)
     if dims == 0:
         raise ValueError(f"channels {list(channels)} have no x, y[, z] to align")
-    matrix, offset = TRANSFORMS[dims](joints, present, layout)
+    matrix, offset = TRANSFORMS[alignment_kind(dims, heading)](joints, present, layout)
     joints = np.ascontiguousarray(joints, dtype=np.float64)
     aligned = _affine(joints, np.ascontiguousarray(present), matrix, offset, dims == 2)
     return aligned, (matrix, offset)
@@ -248,8 +283,10 @@ def align_sequence(
     max_frames: int,
     max_bodies: int,
     align: bool = True,
+    heading: bool = True,
 ) -> tuple[np.ndarray, int, tuple[np.ndarray, np.ndarray]]:
-    """Steps 1-4 on the kept 3-D bodies (body 0 first); `align=False` skips steps 2-3.
+    """Steps 1-4 on the kept 3-D bodies (body 0 first); `align=False` skips steps 2-3,
+    `heading=False` keeps the camera's heading in step 3.
 
     Returns the (C, max_frames, V, max_bodies) float32 array, the number of valid frames (0
     when no body is tracked in any frame; callers treat that as an error) and the transform
@@ -258,33 +295,31 @@ def align_sequence(
     joints, present = fill_gaps(joints, present)
     transform = identity_transform(3)
     if align:
-        joints, transform = align_bodies(joints, present, layout)
+        joints, transform = align_bodies(joints, present, layout, heading=heading)
     array, frames = to_sample_array(joints, max_frames, max_bodies)
     return array, frames, transform
 
 
 def shape_recorded(
-    bodies: np.ndarray,
-    layout: Layout,
-    channels: tuple[str, ...],
-    max_frames: int,
-    max_bodies: int,
-    align: bool,
+    bodies: np.ndarray, layout: Layout, channels: tuple[str, ...], options: ReadOptions
 ) -> tuple[np.ndarray, int, int, tuple[np.ndarray, np.ndarray] | None]:
     """Bodies (M, T, V, C) as recorded (array imports: no gap filling, no body selection) ->
     (C, max_frames, V, max_bodies) float32, valid frames, bodies found, transform.
 
     A body is tracked in a frame where any of its values is non-zero; the valid length runs to
     the last such frame (zero frames before it are kept as recorded). The first `max_bodies`
-    bodies are kept. With `align` and named coordinate channels the bodies are aligned
-    (`align_bodies`); the transform is None when they were not.
+    bodies are kept. With `options.align` and named coordinate channels the bodies are aligned
+    (`align_bodies`, with `options.align_heading`); the transform is None when they were not.
     """
+    max_frames, max_bodies = options.max_frames, options.max_bodies
     present = bodies.any(axis=(2, 3))  # (M, T)
     filled = np.flatnonzero(present.any(axis=0))
     length = int(filled[-1]) + 1 if len(filled) else 0
     kept = np.asarray(bodies[:max_bodies, :length], dtype=np.float64)
     transform = None
-    if align and coordinate_dims(channels):
-        kept, transform = align_bodies(kept, present[:max_bodies, :length], layout, channels)
+    if options.align and coordinate_dims(channels):
+        kept, transform = align_bodies(
+            kept, present[:max_bodies, :length], layout, channels, options.align_heading
+        )
     array, frames = to_sample_array(kept, max_frames, max_bodies)
     return array, frames, int(present.any(axis=1).sum()), transform

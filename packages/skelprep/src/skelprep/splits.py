@@ -1,6 +1,7 @@
 """Official train/test splits as data: NTU60 xsub/xview, NTU120 xsub/xset, MSR Action3D xsub and
 AS1-AS3, NW-UCLA xview and xview-dedup, and the train/val split of Kinetics and imported ST-GCN
-arrays; plus a `<split>-val` split for every split with subject structure.
+arrays; plus a `<split>-val` split for every split with subject structure, and NW-UCLA's
+`xview-val-view` (view 1 trains, view 2 tests: a held-out camera inside xview's train part).
 
 A split rule maps (meta arrays by field, 0-based labels) to a boolean "is training" mask, plus an
 optional "belongs to this protocol" mask (MSR's action subsets). `*_splits` functions have the
@@ -69,6 +70,9 @@ MSR_ACTION_SETS: dict[str, frozenset[int]] = {
 """MSR Action3D action subsets (1-based action numbers), as in Li et al. (CVPR-W 2010)."""
 
 NWUCLA_XVIEW_TRAIN_VIEWS = frozenset({1, 2})
+NWUCLA_VAL_VIEW_TRAIN = frozenset({1})
+"""`xview-val-view` trains on view 1 and tests on view 2: a validation split that, like the
+test protocol, holds out a camera (xview-val holds out subjects, seen from the training views)."""
 
 SUBSET_CODES: dict[str, int] = {"train": 0, "val": 1}
 """Values of the `subset` meta field of datasets that ship their own train/val files."""
@@ -129,6 +133,10 @@ SPLIT_RULES: dict[str, dict[str, tuple[Mask, Mask]]] = {
         "xview-dedup": (
             _member("view", NWUCLA_XVIEW_TRAIN_VIEWS),
             _not_a_copy_in_test("view", NWUCLA_XVIEW_TRAIN_VIEWS),
+        ),
+        "xview-val-view": (
+            _member("view", NWUCLA_VAL_VIEW_TRAIN),
+            _member("view", NWUCLA_XVIEW_TRAIN_VIEWS),
         ),
     },
     "official": {

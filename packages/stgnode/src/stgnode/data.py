@@ -229,7 +229,7 @@ def make_loader(
         raise ValueError("test-time views are for train=False loaders")
     augment = None
     if train and data["augment"]:
-        augment = Augment(data["crop_min"], data["rotate_deg"], data["scale"])
+        augment = Augment(data["crop_min"], data["rotate_deg"], data["scale"], data["yaw_deg"])
     elif view:
         augment = Augment(data["crop_min"], rotate_deg=0.0, scale=0.0)
     dataset = StoreDataset(

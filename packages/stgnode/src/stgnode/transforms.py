@@ -3,7 +3,8 @@
 As in ST-GCN and its successors (2s-AGCN, CTR-GCN, PYSKL):
 - training: a random sub-segment of the valid frames (a fraction drawn from [crop_min, 1]) is
   resized to `window` frames by linear interpolation; the coordinates are rotated by small
-  random angles about each axis and scaled by a random factor;
+  random angles about each axis (optionally a wider one about the vertical, `yaw_deg`) and
+  scaled by a random factor;
 - testing: the whole valid part is resized to `window` frames, deterministically.
 Streams (registry `STREAMS`): `joint` (coordinates), `bone` (child - parent along the layout's
 edges, oriented from the centre joint outwards; the centre's own bone is zero), and the
@@ -102,22 +103,30 @@ class Augment:
     crop_min: float = 0.5
     rotate_deg: float = 15.0
     scale: float = 0.1
+    yaw_deg: float = 0.0
 
     @classmethod
     def off(cls) -> Augment:
         return cls(crop_min=1.0, rotate_deg=0.0, scale=0.0)
 
+    def angle_limits(self) -> np.ndarray:
+        """Largest angle (degrees) about x, y and z: `rotate_deg` each, z widened to `yaw_deg`."""
+        return np.array([self.rotate_deg, self.rotate_deg, max(self.rotate_deg, self.yaw_deg)])
+
 
 def rotate_scale(
     x: np.ndarray, channels: Sequence[str], rng: np.random.Generator, aug: Augment
 ) -> np.ndarray:
-    """Rotate the coordinate channels (x, y[, z]) by small random angles and scale them.
+    """Rotate the coordinate channels (x, y[, z]) by random angles and scale them.
 
-    With 3 coordinates all three axes turn; with 2 (e.g. x, y, score) only the in-plane angle
-    applies. Other channels (scores) are left alone. Zero padding stays zero.
+    With 3 coordinates all three axes turn, z (the vertical of a 3-D aligned store) by up to
+    `yaw_deg` when that is larger: a change of camera heading, the difference between the views
+    of a cross-view dataset. With 2 (e.g. x, y, score) only the in-plane angle applies. Other
+    channels (scores) are left alone. Zero padding stays zero.
     """
     coords = [channels.index(c) for c in COORDINATES if c in channels]
-    angles = np.deg2rad(rng.uniform(-aug.rotate_deg, aug.rotate_deg, size=3))
+    limits = aug.angle_limits()
+    angles = np.deg2rad(rng.uniform(-limits, limits))
     matrix = rotation_matrix(angles if len(coords) == 3 else np.array([0.0, 0.0, angles[2]]))
     matrix = matrix[: len(coords), : len(coords)] * rng.uniform(1 - aug.scale, 1 + aug.scale)
     out = x.copy()
@@ -147,7 +156,7 @@ def transform_sample(
         start = float(rng.integers(0, frames - length + 1))
         stop = start + length
     out = resize_time(x, start, stop, window)
-    if rng is not None and (aug.rotate_deg > 0 or aug.scale > 0):
+    if rng is not None and (aug.angle_limits().any() or aug.scale > 0):
         out = rotate_scale(out, channels, rng, aug)
     try:
         make = STREAMS[stream]

@@ -206,7 +206,7 @@ def root_attrs(
         "dataset": spec.name,
         "layout": spec.layout.to_attrs(),
         "labelled": labelled,
-        "alignment": alignment_attrs(spec, params.align),
+        "alignment": alignment_attrs(spec, params.align, params.align_heading),
         "classes": list(classes),
         "num_classes": len(classes),
         "channels": list(spec.channels),

@@ -104,6 +104,13 @@ class BuildParams:
     align: bool = _read(
         "align", "Keep the raw coordinates (no translation, rotation, scale).", attrs="alignment"
     )
+    align_heading: bool = _read(
+        "align_heading",
+        "3-D: stand the body up (up bone to +z) but keep the heading the camera saw it at, "
+        "instead of turning its shoulders to +x (cross-view data: views then differ by their "
+        "cameras' yaw, which training can augment).",
+        attrs="alignment_heading",
+    )
     sample_set: str = _read("sample_set", "MSR Action3D's sample list: default (= cvpr12) or all.")
     layout: str = _read(
         "layout",
@@ -205,6 +212,9 @@ def _declarations() -> tuple[Param, ...]:
 
 PARAMS = _declarations()
 POLICY_KEYS = frozenset(p.attrs_key for p in PARAMS if p.policy)
+ADDED_DEFAULTS = {f"build.{p.attrs_key}": p.default for p in PARAMS if p.default is not MISSING}
+"""Each parameter's default at its flattened key in `differences`: what a store written before
+the parameter existed was built with."""
 
 
 def flatten(tree: dict, prefix: str = "") -> dict:
@@ -220,8 +230,11 @@ def flatten(tree: dict, prefix: str = "") -> dict:
 
 def differences(stored: dict, requested: dict) -> list[tuple[str, object, object]]:
     """(key, stored value, requested value) for every flattened key that differs (policy keys
-    excluded); a key absent on one side shows as None there."""
-    old, new = flatten(stored), flatten(requested)
+    excluded) between two {"build": attrs, "source": ...} records. A parameter the stored
+    `build` lacks (the store was written before it existed) counts as its default, so adding a
+    parameter does not invalidate existing stores; any other key absent on one side shows as
+    None there."""
+    old, new = {**ADDED_DEFAULTS, **flatten(stored)}, flatten(requested)
     keys = sorted((set(old) | set(new)) - POLICY_KEYS)
     return [(k, old.get(k), new.get(k)) for k in keys if old.get(k) != new.get(k)]
 

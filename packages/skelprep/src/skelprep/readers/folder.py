@@ -226,9 +226,7 @@ def read_folder(
     bodies = data.reshape(data.shape[0], data.shape[1], layout.num_joints, len(channels))
     if not bodies.any():
         raise RawFormatError(path, "no valid frame (every value is zero or there is no row)")
-    array, frames, found, transform = shape_recorded(
-        bodies, layout, channels, options.max_frames, options.max_bodies, options.align
-    )
+    array, frames, found, transform = shape_recorded(bodies, layout, channels, options)
     labels = read_labels(path.parent.parent)
     row = None if labels is None else labels.rows[ref.name]
     label = -1 if row is None else row.label

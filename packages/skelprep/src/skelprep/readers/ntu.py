@@ -177,7 +177,13 @@ def read_ntu(ref: SampleRef, options: ReadOptions, num_actions: int = 120) -> Sa
     )
     kept = list(chosen.kept)
     array, frames, transform = align_sequence(
-        joints[kept], present[kept], NTU25, options.max_frames, options.max_bodies, options.align
+        joints[kept],
+        present[kept],
+        NTU25,
+        options.max_frames,
+        options.max_bodies,
+        options.align,
+        options.align_heading,
     )
     meta = {field: ids[field] for field in ID_FIELDS[:-1]}
     return Sample(

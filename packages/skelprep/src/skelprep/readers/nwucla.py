@@ -111,7 +111,7 @@ def read_nwucla(ref: SampleRef, options: ReadOptions) -> Sample:
     zeroed = int((at_zero.any(axis=1) & present).sum())
     array, length, transform = align_sequence(
         skeletons[None], present[None], KINECT_V1, options.max_frames, options.max_bodies,
-        options.align,
+        options.align, options.align_heading,
     )  # fmt: skip
     meta = {
         "action": action,

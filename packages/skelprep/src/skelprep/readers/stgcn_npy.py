@@ -137,12 +137,7 @@ def read_stgcn(
     if not row.any():
         raise RawFormatError(ref.path, f"row {ref.index}: no valid frame (all zeros)")
     out, length, found, transform = shape_recorded(
-        row.transpose(3, 1, 2, 0),
-        layout,
-        channels,
-        options.max_frames,
-        options.max_bodies,
-        options.align,
+        row.transpose(3, 1, 2, 0), layout, channels, options
     )
     kept = min(found, options.max_bodies)
     meta = {"subset": SUBSET_CODES[subset]}
