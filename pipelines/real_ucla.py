@@ -5,7 +5,8 @@ frames: the longest sequence has 201), then trains one model per input stream an
 cross-view protocol (views 1 and 2 train, view 3 tests) and fuses each seed's streams (see
 `_real.py`). Every figure on `xview` is also given on `xview-dedup`: the same trained runs scored
 without the 95 view-3 files that are exact copies of their view-2 (training) file.
-`--split xview-val` holds out training subjects 5 and 10 of views 1 and 2 to compare recipes.
+`--split xview-val` holds out training subjects 5 and 10 of views 1 and 2 to compare recipes;
+`--split xview-val-view` holds out a camera instead (view 1 trains, view 2 tests).
 
     python pipelines/real_ucla.py [--raw DIR] [--model stg-node] [--seeds 0,1,2] [--jobs 2]
                                   [--split xview] [--streams ...] [--epochs N] [--set KEY=VALUE]
