@@ -254,8 +254,8 @@ def align_bodies(
 
     3-D coordinates are translated and rotated (`rigid_transform`, or `level_transform` with
     `heading=False`), 2-D ones centred and scaled (`planar_transform`; undetected joints stay at
-    zero). The transform is what the store
-    records per sample, so the raw coordinates are `inverse(matrix) @ aligned + offset`.
+    zero). The transform is what the store records per sample, so the raw coordinates are
+    `inverse(matrix) @ aligned + offset`.
     """
     dims = coordinate_dims(channels)
     if dims == 0:

@@ -25,11 +25,11 @@ class ReadOptions:
 
     `max_frames` / `max_bodies` give the output shape; `align` turns the alignment of align.py
     on (3-D: translation and rotation; 2-D: centring and scale), `align_heading=False` keeps
-    the camera's heading of 3-D bodies (stood up, not turned to face one way); `sample_set` picks MSR
-    Action3D's list ("cvpr12" or "all"); `layout` names a registry layout for readers whose
-    layout is not fixed (stgcn-npy, folder; "" = decided by the data); `unlabelled` stores every
-    sample with label -1 (recordings to classify). The denoising thresholds are documented in
-    skelprep.bodies.
+    the camera's heading of 3-D bodies (stood up, not turned to face one way); `sample_set`
+    picks MSR Action3D's list ("cvpr12" or "all"); `layout` names a registry layout for readers
+    whose layout is not fixed (stgcn-npy, folder; "" = decided by the data); `unlabelled`
+    stores every sample with label -1 (recordings to classify). The denoising thresholds are
+    documented in skelprep.bodies.
     """
 
     max_frames: int = 300
