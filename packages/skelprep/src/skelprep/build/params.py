@@ -235,7 +235,7 @@ def differences(stored: dict, requested: dict) -> list[tuple[str, object, object
     parameter does not invalidate existing stores; any other key absent on one side shows as
     None there."""
     old, new = {**ADDED_DEFAULTS, **flatten(stored)}, flatten(requested)
-    keys = sorted((set(old) | set(new)) - {f"build.{key}" for key in POLICY_KEYS})
+    keys = sorted((set(old) | set(new)) - POLICY_KEYS)
     return [(k, old.get(k), new.get(k)) for k in keys if old.get(k) != new.get(k)]
 
 
