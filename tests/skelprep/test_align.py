@@ -151,10 +151,12 @@ def test_align_sequence_without_alignment_keeps_coordinates() -> None:
     joints = np.zeros((1, 2, 4, 3))
     joints[0] = UPRIGHT + 5.0
     present = np.ones((1, 2), dtype=bool)
-    out, frames, (matrix, offset) = align_sequence(joints, present, TOY, 4, 2, align=False)
+    out, frames, (matrix, offset) = align_sequence(
+        joints, present, TOY, ReadOptions(4, 2, align=False)
+    )
     assert frames == 2
     np.testing.assert_array_equal(matrix, np.eye(3))
     np.testing.assert_array_equal(offset, np.zeros(3))
     np.testing.assert_allclose(out[:, :2, :, 0], (joints[0]).transpose(2, 0, 1), rtol=1e-6)
-    aligned, _, _ = align_sequence(joints, present, TOY, 4, 2, align=True)
+    aligned, _, _ = align_sequence(joints, present, TOY, ReadOptions(4, 2, align=True))
     np.testing.assert_allclose(aligned[:, 0, :, 0].T, UPRIGHT, atol=1e-6)

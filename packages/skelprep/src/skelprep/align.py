@@ -277,16 +277,11 @@ def to_sample_array(joints: np.ndarray, max_frames: int, max_bodies: int) -> tup
 
 
 def align_sequence(
-    joints: np.ndarray,
-    present: np.ndarray,
-    layout: Layout,
-    max_frames: int,
-    max_bodies: int,
-    align: bool = True,
-    heading: bool = True,
+    joints: np.ndarray, present: np.ndarray, layout: Layout, options: ReadOptions
 ) -> tuple[np.ndarray, int, tuple[np.ndarray, np.ndarray]]:
-    """Steps 1-4 on the kept 3-D bodies (body 0 first); `align=False` skips steps 2-3,
-    `heading=False` keeps the camera's heading in step 3.
+    """Steps 1-4 on the kept 3-D bodies (body 0 first), shaped to `options.max_frames` and
+    `options.max_bodies`; `options.align=False` skips steps 2-3, `options.align_heading=False`
+    keeps the camera's heading in step 3.
 
     Returns the (C, max_frames, V, max_bodies) float32 array, the number of valid frames (0
     when no body is tracked in any frame; callers treat that as an error) and the transform
@@ -294,9 +289,9 @@ def align_sequence(
     """
     joints, present = fill_gaps(joints, present)
     transform = identity_transform(3)
-    if align:
-        joints, transform = align_bodies(joints, present, layout, heading=heading)
-    array, frames = to_sample_array(joints, max_frames, max_bodies)
+    if options.align:
+        joints, transform = align_bodies(joints, present, layout, heading=options.align_heading)
+    array, frames = to_sample_array(joints, options.max_frames, options.max_bodies)
     return array, frames, transform
 
 

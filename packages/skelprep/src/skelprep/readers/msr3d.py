@@ -82,15 +82,7 @@ def read_msr(ref: SampleRef, options: ReadOptions) -> Sample:
     frames, dropped = read_msr_frames(ref.path)
     joints = frames[None, :, :, :3]
     present = np.ones(joints.shape[:2], dtype=bool)
-    array, length, transform = align_sequence(
-        joints,
-        present,
-        MSR20,
-        options.max_frames,
-        options.max_bodies,
-        options.align,
-        options.align_heading,
-    )
+    array, length, transform = align_sequence(joints, present, MSR20, options)
     meta = {"subject": subject, "episode": episode, "dropped_frames": dropped}
     return Sample(ref.name, action - 1, array, length, meta, 1, 1, transform)
 

@@ -176,15 +176,7 @@ def read_ntu(ref: SampleRef, options: ReadOptions, num_actions: int = 120) -> Sa
         options.noisy_frame_fraction,
     )
     kept = list(chosen.kept)
-    array, frames, transform = align_sequence(
-        joints[kept],
-        present[kept],
-        NTU25,
-        options.max_frames,
-        options.max_bodies,
-        options.align,
-        options.align_heading,
-    )
+    array, frames, transform = align_sequence(joints[kept], present[kept], NTU25, options)
     meta = {field: ids[field] for field in ID_FIELDS[:-1]}
     return Sample(
         ref.name, ids["action"] - 1, array, frames, meta, chosen.found, len(kept), transform

@@ -109,10 +109,7 @@ def read_nwucla(ref: SampleRef, options: ReadOptions) -> Sample:
     if not present.any():
         raise RawFormatError(ref.path, "no valid frame (every joint of every frame is zero)")
     zeroed = int((at_zero.any(axis=1) & present).sum())
-    array, length, transform = align_sequence(
-        skeletons[None], present[None], KINECT_V1, options.max_frames, options.max_bodies,
-        options.align, options.align_heading,
-    )  # fmt: skip
+    array, length, transform = align_sequence(skeletons[None], present[None], KINECT_V1, options)
     meta = {
         "action": action,
         "subject": subject,
