@@ -178,6 +178,29 @@ def test_strict_stops_and_keeps_everything(built: tuple[Path, Path], tmp_path: P
     assert code == 0 and bad.name in str(zarr.open_group(str(store)).attrs["skipped"])
 
 
+def test_strict_reuses_only_a_store_that_could_not_hide_a_malformed_file(
+    built: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """`built` skipped its 2 missing-list files without --strict: --strict refuses it, naming
+    them; --strict --force rebuilds it, and that store is then reused by --strict and without."""
+    raw, original = built
+    store = tmp_path / "s.zarr"
+    shutil.copytree(original, store)
+    before = content_digest(store)
+    skipped = [s["file"] for s in zarr.open_group(str(store), mode="r").attrs["skipped"]]
+    assert len(skipped) == 2
+    code, out = run_cli("build", *ARGS, "--raw", raw, "--out", store, "--strict")
+    assert code != 0 and "built without --strict and skipped 2 raw file(s)" in out, out
+    assert all(name in out for name in skipped) and "--force" in out
+    assert content_digest(store) == before
+    code, out = run_cli("build", *ARGS, "--raw", raw, "--out", store, "--strict", "--force")
+    assert code == 0 and "wrote" in out, out
+    assert zarr.open_group(str(store), mode="r").attrs["build"]["strict"] is True
+    for strict in (["--strict"], []):
+        code, out = run_cli("build", *ARGS, "--raw", raw, "--out", store, *strict)
+        assert code == 0 and "reusing" in out, (strict, out)
+
+
 @pytest.mark.parametrize(
     ("setup", "message"),
     [

@@ -51,6 +51,14 @@ def test_a_store_without_a_newer_parameter_counts_as_its_default() -> None:
     assert differences(older, requested) == [("build.alignment", None, True)]
 
 
+def test_a_policy_parameter_never_counts_as_a_difference() -> None:
+    """`--strict` is policy, not content: it is no difference either way (whether --strict may
+    keep a store is build.decide's, tested in test_build)."""
+    stored = {"build": BuildParams(dataset="ntu60").to_attrs(), "source": {"fingerprint": "f"}}
+    strict = {**stored, "build": BuildParams(dataset="ntu60", strict=True).to_attrs()}
+    assert differences(stored, strict) == [] and differences(strict, stored) == []
+
+
 def test_the_reader_parameters_are_exactly_the_read_options_with_their_defaults() -> None:
     read = {p.name: p.default for p in PARAMS if p.read}
     assert read == {f.name: f.default for f in dataclasses.fields(ReadOptions)}

@@ -144,7 +144,9 @@ def decide(out: Path, params: BuildParams, source: dict, force: bool) -> tuple[A
     A finished store is reused when its content keys (params.py) and source fingerprint equal
     the request's; when only `semantic.*` keys differ, the new rule is applied to the stored
     distances (sub-second, no DTW); any other difference is reported key by key and needs
-    `--force`.
+    `--force`. `--strict` (a policy, not content) is not a difference, but it keeps only a store
+    built under it or one that skipped no file: a store built without it may hold a malformed
+    file's absence, so it refuses, naming the skipped files, and with `--force` rebuilds.
     """
     if not out.exists():
         return Action.BUILD, []
@@ -159,6 +161,10 @@ def decide(out: Path, params: BuildParams, source: dict, force: bool) -> tuple[A
     stored = {"build": attrs["build"], "source": {"fingerprint": attrs["source"]["fingerprint"]}}
     requested = {"build": params.to_attrs(), "source": {"fingerprint": source["fingerprint"]}}
     diffs = differences(stored, requested)
+    if params.strict and attrs["skipped"] and not attrs["build"].get("strict"):
+        if force:  # rebuilt under --strict, which stops at the first malformed file
+            return Action.BUILD, diffs
+        raise BuildMismatch(strict_refusal(out, attrs["skipped"]))
     if not diffs:
         return Action.REUSE, []
     if force:
@@ -169,6 +175,19 @@ def decide(out: Path, params: BuildParams, source: dict, force: bool) -> tuple[A
     raise BuildMismatch(
         f"{out} was built with other parameters or raw files:\n{describe(diffs)}\n"
         "rerun with --force to rebuild it (the current store is kept until the new one is complete)"
+    )
+
+
+def strict_refusal(out: Path, skipped: list[dict]) -> str:
+    """Why --strict does not reuse a store built without it that skipped files: which ones."""
+    named = [s["file"] + (f":{s['line']}" if s["line"] is not None else "") for s in skipped]
+    more = f" and {len(named) - 3} more" if len(named) > 3 else ""
+    return (
+        f"{out} was built without --strict and skipped {len(named)} raw file(s): "
+        f"{', '.join(named[:3])}{more} (the reasons are in its attrs `skipped`); --strict "
+        "reuses only a store built under it or one that skipped nothing\nrerun with --force "
+        "to rebuild it under --strict: it stops at the first malformed file (files on an "
+        "official missing list are not malformed) and keeps the current store until it is done"
     )
 
 

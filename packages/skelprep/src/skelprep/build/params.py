@@ -10,7 +10,8 @@ Keys are compared flattened (`dtw.radius`, `semantic.eps`, ...). Three kinds:
   rebuild (`--force`), and a `.partial` directory staged with other content keys is discarded;
 - semantic keys (`semantic.*`: rule, eps, sigma, k) only change the adjacency derived from the
   stored DTW distances, so they are re-applied to the finished store without a rebuild;
-- policy keys (`strict`) are not content: they never block reuse or resume.
+- policy keys (`strict`) are not content: they never block resume, nor reuse of a store that
+  agrees with them (`--strict` over a store that skipped files: build/__init__.py `decide`).
 """
 
 from __future__ import annotations
@@ -235,7 +236,7 @@ def differences(stored: dict, requested: dict) -> list[tuple[str, object, object
     parameter does not invalidate existing stores; any other key absent on one side shows as
     None there."""
     old, new = {**ADDED_DEFAULTS, **flatten(stored)}, flatten(requested)
-    keys = sorted((set(old) | set(new)) - POLICY_KEYS)
+    keys = sorted((set(old) | set(new)) - {f"build.{key}" for key in POLICY_KEYS})
     return [(k, old.get(k), new.get(k)) for k in keys if old.get(k) != new.get(k)]
 
 
