@@ -39,3 +39,8 @@ def skip_record(
         with contextlib.suppress(ValueError):
             file = Path(file).resolve().relative_to(Path(root).resolve()).as_posix()
     return {"file": str(file), "line": line, "reason": str(reason)}
+
+
+def skip_location(record: dict) -> str:
+    """Where a `skip_record` points: "file:line", or "file" when no line applies."""
+    return record["file"] + (f":{record['line']}" if record["line"] is not None else "")

@@ -32,7 +32,7 @@ import numpy as np
 from skelprep import SCHEMA, __version__
 from skelprep.build.params import BuildParams, differences, is_semantic_only
 from skelprep.build.staging import BuildLock, restore_aside, swap_in
-from skelprep.errors import SkelprepError, StoreError, skip_record
+from skelprep.errors import SkelprepError, StoreError, skip_location, skip_record
 from skelprep.fingerprint import source_fingerprint
 from skelprep.semantic_store import reapply
 from skelprep.store import consolidate, describe_preparation, is_partial, partial_path, read_attrs
@@ -180,7 +180,7 @@ def decide(out: Path, params: BuildParams, source: dict, force: bool) -> tuple[A
 
 def strict_refusal(out: Path, skipped: list[dict]) -> str:
     """Why --strict does not reuse a store built without it that skipped files: which ones."""
-    named = [s["file"] + (f":{s['line']}" if s["line"] is not None else "") for s in skipped]
+    named = [skip_location(record) for record in skipped]
     more = f" and {len(named) - 3} more" if len(named) > 3 else ""
     return (
         f"{out} was built without --strict and skipped {len(named)} raw file(s): "

@@ -28,7 +28,7 @@ from skelprep import store
 from skelprep.align import coordinate_dims
 from skelprep.build import BuildRequest, BuildResult, finish, staging, tasks
 from skelprep.build.cluster import dask_client, run_chunks
-from skelprep.errors import SkelprepError
+from skelprep.errors import SkelprepError, skip_location
 from skelprep.readers import get_dataset
 from skelprep.readers.base import DatasetSpec, Discovery, ReadOptions, SampleRef
 from skelprep.semantic import ClassMeans
@@ -105,11 +105,10 @@ def _strict_check(summary: dict) -> None:
     staged so far are kept."""
     if summary["skipped"]:
         first = summary["skipped"][0]
-        where = first["file"] + (f":{first['line']}" if first["line"] is not None else "")
         raise SkelprepError(
-            f"{where}: {first['reason']}\n--strict stops at the first malformed file; the chunks "
-            "already parsed are kept and a rerun resumes from them (without --strict the file "
-            "is skipped and listed in the store's attrs `skipped`)"
+            f"{skip_location(first)}: {first['reason']}\n--strict stops at the first malformed "
+            "file; the chunks already parsed are kept and a rerun resumes from them (without "
+            "--strict the file is skipped and listed in the store's attrs `skipped`)"
         )
 
 
