@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from stgnode.distributed import (
     init_distributed,
     shutdown,
 )
-from stgnode.epoch import AMP_DTYPES, evaluate, train_epoch
+from stgnode.epoch import AMP_CHOICES, amp_mode, evaluate, native_bf16, train_epoch
 from stgnode.schedule import make_scheduler
 from stgnode.store import StoreInfo, model_context, open_store
 
@@ -66,11 +67,18 @@ def seed_everything(seed: int, deterministic: bool) -> None:
 def check_options(config: dict[str, Any], ctx: DistContext) -> None:
     """Refuse option combinations that cannot run, before any work starts."""
     train = config["train"]
-    if train["amp"] not in AMP_DTYPES:
-        raise ConfigError(f"train.amp must be one of {sorted(AMP_DTYPES)}, got {train['amp']!r}")
+    if train["amp"] not in AMP_CHOICES:
+        raise ConfigError(f"train.amp must be one of {list(AMP_CHOICES)}, got {train['amp']!r}")
     if train["amp"] == "fp16" and ctx.device.type != "cuda":
         raise ConfigError(
-            "--amp fp16 needs CUDA (fp16 autocast + GradScaler); on CPU use bf16 or none"
+            "--amp fp16 needs CUDA (fp16 autocast + GradScaler); on CPU use bf16, auto or none"
+        )
+    if train["amp"] == "bf16" and not native_bf16(ctx.device):
+        warnings.warn(
+            f"train.amp = bf16 on a {ctx.device.type} without native bf16 (no avx512_bf16 or "
+            "AMX on a CPU): it is emulated and can be several times slower than float32; "
+            "--amp auto uses bf16 only where it is native",
+            stacklevel=2,
         )
     if not 0.0 <= train["label_smoothing"] < 1.0:
         raise ConfigError(
@@ -148,6 +156,8 @@ def train_model(
 ) -> tuple[nn.Module, dict[str, Any]]:
     """`run_training` inside an initialised `ctx`; also returns this rank's trained model."""
     check_options(config, ctx)
+    if progress and ctx.is_main and config["train"]["amp"] == "auto":
+        print(f"train.amp = auto: {amp_mode(config, ctx.device)} on this {ctx.device.type}")
     # Denormal floats (the ODE's decaying modes and small gradients produce them) make x86
     # CPU arithmetic tens of times slower; flushing them to zero changes no result that matters.
     torch.set_flush_denormal(True)
@@ -164,7 +174,8 @@ def train_model(
     scheduler = make_scheduler(
         optimizer, config["schedule"], len(train_loader), train_cfg["epochs"]
     )
-    scaler = torch.amp.GradScaler(ctx.device.type, enabled=train_cfg["amp"] == "fp16")
+    fp16 = amp_mode(config, ctx.device) == "fp16"
+    scaler = torch.amp.GradScaler(ctx.device.type, enabled=fp16)
     start_epoch, best = 0, -1.0
     last_path = run_dir / ckpt.LAST
     if last_path.exists() and not resume:

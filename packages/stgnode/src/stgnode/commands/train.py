@@ -63,7 +63,12 @@ def default_run_dir(config: dict) -> Path:
 @click.option(
     "--deterministic", is_flag=True, help="Deterministic kernels (bit-exact resume on CPU)."
 )
-@click.option("--amp", default=None, type=click.Choice(["none", "bf16", "fp16"]))
+@click.option(
+    "--amp",
+    default=None,
+    type=click.Choice(["none", "bf16", "fp16", "auto"]),
+    help="Mixed precision; auto: bf16 where the device computes it natively, else none.",
+)
 @click.option("--compile", "compile_", is_flag=True, help="torch.compile the model.")
 @click.option("--device", default=None, type=click.Choice(["auto", "cpu", "cuda"]))
 @click.option(
