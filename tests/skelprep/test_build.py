@@ -3,6 +3,7 @@ re-applying only the adjacency rule, --force, malformed files, --strict, and bad
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -60,7 +61,9 @@ def test_store_follows_the_schema(built: tuple[Path, Path]) -> None:
     codec = group["joints"].compressors[0]
     assert (codec.cname.value, codec.clevel) == ("zstd", 1)
     skipped = group.attrs["skipped"]
-    assert len(skipped) == 2 and all(set(s) == {"file", "line", "reason"} for s in skipped)
+    assert len(skipped) == 2 and all(
+        set(s) == {"file", "line", "reason", "malformed"} for s in skipped
+    )
     assert group.attrs["stats"]["samples"] == 22
     assert not list(store.parent.glob("*.partial"))
 
@@ -175,23 +178,37 @@ def test_strict_stops_and_keeps_everything(built: tuple[Path, Path], tmp_path: P
     staged = list((tmp_path / "s.zarr.partial" / "staging" / "parse").glob("chunk_*.npz"))
     assert staged, "chunks parsed before the stop are kept for the resume"
     code, out = run_cli("build", *ARGS, "--raw", copy, "--out", store, "--force")
-    assert code == 0 and bad.name in str(zarr.open_group(str(store)).attrs["skipped"])
+    skipped = zarr.open_group(str(store), mode="r").attrs["skipped"]
+    assert code == 0 and [r["malformed"] for r in skipped if r["file"] == bad.name] == [True]
+    before = content_digest(store)
+    code, out = run_cli("build", *ARGS, "--raw", copy, "--out", store, "--strict")
+    assert code != 0 and "1 raw file(s) that may be malformed" in out and bad.name in out, out
+    assert content_digest(store) == before
 
 
 def test_strict_reuses_only_a_store_that_could_not_hide_a_malformed_file(
     built: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    """`built` skipped its 2 missing-list files without --strict: --strict refuses it, naming
-    them; --strict --force rebuilds it, and that store is then reused by --strict and without."""
+    """`built` skipped its 2 missing-list files, which are not malformed: --strict reuses it.
+    The same store as written before skip records said so (no `malformed` key) may hide a
+    malformed file: --strict refuses it, naming them; --strict --force rebuilds it, and that
+    store is then reused by --strict and without."""
     raw, original = built
     store = tmp_path / "s.zarr"
     shutil.copytree(original, store)
-    before = content_digest(store)
-    skipped = [s["file"] for s in zarr.open_group(str(store), mode="r").attrs["skipped"]]
-    assert len(skipped) == 2
+    records = zarr.open_group(str(store), mode="r").attrs["skipped"]
+    assert len(records) == 2 and not any(record["malformed"] for record in records)
     code, out = run_cli("build", *ARGS, "--raw", raw, "--out", store, "--strict")
-    assert code != 0 and "built without --strict and skipped 2 raw file(s)" in out, out
-    assert all(name in out for name in skipped) and "--force" in out
+    assert code == 0 and "reusing" in out, out
+    root = json.loads((store / "zarr.json").read_text())
+    for record in root["attributes"]["skipped"]:
+        del record["malformed"]
+    (store / "zarr.json").write_text(json.dumps(root))
+    validate_store(store)
+    before = content_digest(store)
+    code, out = run_cli("build", *ARGS, "--raw", raw, "--out", store, "--strict")
+    assert code != 0 and "skipped 2 raw file(s) that may be malformed" in out, out
+    assert all(record["file"] in out for record in records) and "--force" in out
     assert content_digest(store) == before
     code, out = run_cli("build", *ARGS, "--raw", raw, "--out", store, "--strict", "--force")
     assert code == 0 and "wrote" in out, out

@@ -175,6 +175,31 @@ def test_each_malformed_input_is_named_and_skipped_or_stops_strict(tmp_path: Pat
     assert not (tmp_path / "s.zarr").exists()
 
 
+def test_strict_stops_at_a_malformed_labels_row_before_any_sequence_is_read(
+    tmp_path: Path,
+) -> None:
+    """The sequences are all well formed; one labels.csv row names an unknown class. Without
+    --strict the row is skipped and recorded as malformed; with it the build stops naming
+    labels.csv and the line (found by discovery, so no parse chunk reports it)."""
+    make_folder(tmp_path / "raw")
+    labels = (tmp_path / "raw" / "labels.csv").read_text().splitlines()
+    labels[3] = labels[3].replace(",2,", ",juggle,", 1)  # take02, line 4
+    (tmp_path / "raw" / "labels.csv").write_text("\n".join(labels) + "\n")
+    build(tmp_path / "raw", tmp_path / "lax.zarr")
+    skipped = zarr.open_group(str(tmp_path / "lax.zarr"), mode="r").attrs["skipped"]
+    assert skipped == [
+        {"file": "labels.csv", "line": 4, "reason": "unknown class name 'juggle' (not in "
+         "classes.txt)", "malformed": True}
+    ]  # fmt: skip
+    out = tmp_path / "strict.zarr"
+    result = CliRunner().invoke(main, [*ARGS, "--raw", str(tmp_path / "raw"), "--out", str(out),
+                                       "--strict"])  # fmt: skip
+    assert result.exit_code != 0, result.output
+    assert "labels.csv:4: unknown class name 'juggle'" in result.output
+    assert "--strict stops at the first malformed file" in result.output
+    assert not out.exists()
+
+
 @pytest.mark.parametrize(
     ("change", "line", "message"),
     [

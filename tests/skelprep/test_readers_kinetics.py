@@ -104,6 +104,9 @@ def test_has_skeleton_false_and_unlisted_clips_are_skipped(tmp_path: Path) -> No
     assert [r.name for r in found.refs] == ["good"] and found.classes == ["a", "b"]
     reasons = {Path(s["file"]).stem: s["reason"] for s in found.skipped}
     assert "has_skeleton" in reasons["empty"] and "not in the label file" in reasons["stray"]
+    # the label file's own has_skeleton: false is no defect (--strict goes on); a stray clip is
+    malformed = {Path(s["file"]).stem: s["malformed"] for s in found.skipped}
+    assert malformed == {"empty": False, "stray": True}
 
 
 def test_label_disagreeing_with_label_file_is_an_error(tmp_path: Path) -> None:

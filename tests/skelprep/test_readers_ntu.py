@@ -110,6 +110,9 @@ def test_discovery_honours_missing_list_and_dataset_range(realdata: Path, tmp_pa
     assert "missing-skeleton list" in reasons[f"{missing_id}.skeleton"]
     assert "outside ntu60" in reasons["S018C001P001R001A061.skeleton"]
     assert "not an NTU sample id" in reasons["notes.skeleton"]
+    malformed = {Path(s["file"]).name: s["malformed"] for s in found.skipped}
+    assert malformed == {f"{missing_id}.skeleton": False, "S018C001P001R001A061.skeleton": False,
+                         "notes.skeleton": True}  # fmt: skip
     assert len(found.classes) == 60 and found.classes[57] == "handshaking"
 
     wide = get_dataset("ntu120").discover(raw, ReadOptions())

@@ -71,6 +71,10 @@ def _asymmetric(group: zarr.Group) -> None:
 MUTATIONS: dict[str, tuple[Callable[[zarr.Group], None], str]] = {
     "other schema": (_attr("schema", "skelprep.store/2"), "has schema 'skelprep.store/2'"),
     "missing attr": (_attr("stats", None), "missing root attribute 'stats'"),
+    "skip record": (
+        _attr("skipped", [{"file": "a.skeleton", "line": None, "reason": "x", "malformed": "no"}]),
+        "skipped[0]['malformed'] must be a boolean, got 'no'",
+    ),
     "num_classes": (_attr("num_classes", 7), "num_classes 7 != len(classes)"),
     "frames zero": (_set("frames", (3,), 0), "frames[3] = 0 outside 1..120"),
     "frames long": (_set("frames", (1,), 121), "frames[1] = 121 outside 1..120"),

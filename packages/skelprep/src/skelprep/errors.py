@@ -26,19 +26,34 @@ class StoreError(SkelprepError):
 
 
 def skip_record(
-    file: str | Path, reason: str, line: int | None = None, root: Path | None = None
+    file: str | Path,
+    reason: str,
+    line: int | None = None,
+    root: Path | None = None,
+    *,
+    malformed: bool = True,
 ) -> dict:
-    """The record of an input the build leaves out: {file, line (1-based or None), reason}.
+    """The record of an input the build leaves out: {file, line (1-based or None), reason,
+    malformed}.
 
-    Discoveries list these in `Discovery.skipped`, the build stores them in the attrs
-    `skipped` (store/schema.py `SKIPPED_KEYS`) with `file` relative to the raw directory
-    `root` (a file outside it keeps its path); every such record is made here so that its
-    keys and types are the same wherever it comes from.
+    `malformed` is False only where the dataset's own metadata leaves the input out (an
+    official missing list, a sample list, `has_skeleton: false`, another dataset's range):
+    `--strict` stops at a malformed input and ignores the others. Discoveries list these in
+    `Discovery.skipped`, the build stores them in the attrs `skipped` (store/schema.py
+    `SKIPPED_KEYS`) with `file` relative to the raw directory `root` (a file outside it keeps
+    its path); every such record is made here so that its keys and types are the same
+    wherever it comes from.
     """
     if root is not None:
         with contextlib.suppress(ValueError):
             file = Path(file).resolve().relative_to(Path(root).resolve()).as_posix()
-    return {"file": str(file), "line": line, "reason": str(reason)}
+    return {"file": str(file), "line": line, "reason": str(reason), "malformed": malformed}
+
+
+def may_be_malformed(record: dict) -> bool:
+    """Whether --strict must treat a skip record as malformed (records of stores built before
+    the flag existed lack it: they may be)."""
+    return record.get("malformed", True)
 
 
 def skip_location(record: dict) -> str:

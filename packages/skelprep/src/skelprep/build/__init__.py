@@ -32,7 +32,13 @@ import numpy as np
 from skelprep import SCHEMA, __version__
 from skelprep.build.params import BuildParams, differences, is_semantic_only
 from skelprep.build.staging import BuildLock, restore_aside, swap_in
-from skelprep.errors import SkelprepError, StoreError, skip_location, skip_record
+from skelprep.errors import (
+    SkelprepError,
+    StoreError,
+    may_be_malformed,
+    skip_location,
+    skip_record,
+)
 from skelprep.fingerprint import source_fingerprint
 from skelprep.semantic_store import reapply
 from skelprep.store import consolidate, describe_preparation, is_partial, partial_path, read_attrs
@@ -145,8 +151,8 @@ def decide(out: Path, params: BuildParams, source: dict, force: bool) -> tuple[A
     the request's; when only `semantic.*` keys differ, the new rule is applied to the stored
     distances (sub-second, no DTW); any other difference is reported key by key and needs
     `--force`. `--strict` (a policy, not content) is not a difference, but it keeps only a store
-    built under it or one that skipped no file: a store built without it may hold a malformed
-    file's absence, so it refuses, naming the skipped files, and with `--force` rebuilds.
+    built under it or one that skipped no malformed input: a store built without it may hold a
+    malformed file's absence, so it refuses, naming those files, and with `--force` rebuilds.
     """
     if not out.exists():
         return Action.BUILD, []
@@ -161,10 +167,11 @@ def decide(out: Path, params: BuildParams, source: dict, force: bool) -> tuple[A
     stored = {"build": attrs["build"], "source": {"fingerprint": attrs["source"]["fingerprint"]}}
     requested = {"build": params.to_attrs(), "source": {"fingerprint": source["fingerprint"]}}
     diffs = differences(stored, requested)
-    if params.strict and attrs["skipped"] and not attrs["build"].get("strict"):
+    malformed = [record for record in attrs["skipped"] if may_be_malformed(record)]
+    if params.strict and malformed and not attrs["build"].get("strict"):
         if force:  # rebuilt under --strict, which stops at the first malformed file
             return Action.BUILD, diffs
-        raise BuildMismatch(strict_refusal(out, attrs["skipped"]))
+        raise BuildMismatch(strict_refusal(out, malformed))
     if not diffs:
         return Action.REUSE, []
     if force:
@@ -178,16 +185,18 @@ def decide(out: Path, params: BuildParams, source: dict, force: bool) -> tuple[A
     )
 
 
-def strict_refusal(out: Path, skipped: list[dict]) -> str:
-    """Why --strict does not reuse a store built without it that skipped files: which ones."""
-    named = [skip_location(record) for record in skipped]
+def strict_refusal(out: Path, malformed: list[dict]) -> str:
+    """Why --strict does not reuse a store built without it that skipped malformed input (or
+    inputs of unknown kind, from a store built before the flag existed): which ones."""
+    named = [skip_location(record) for record in malformed]
     more = f" and {len(named) - 3} more" if len(named) > 3 else ""
     return (
-        f"{out} was built without --strict and skipped {len(named)} raw file(s): "
-        f"{', '.join(named[:3])}{more} (the reasons are in its attrs `skipped`); --strict "
-        "reuses only a store built under it or one that skipped nothing\nrerun with --force "
-        "to rebuild it under --strict: it stops at the first malformed file (files on an "
-        "official missing list are not malformed) and keeps the current store until it is done"
+        f"{out} was built without --strict and skipped {len(named)} raw file(s) that may be "
+        f"malformed: {', '.join(named[:3])}{more} (the reasons are in its attrs `skipped`); "
+        "--strict reuses only a store built under it or one that skipped no malformed input\n"
+        "rerun with --force to rebuild it under --strict: it stops at the first malformed file "
+        "(files on an official missing list are not malformed) and keeps the current store "
+        "until it is done"
     )
 
 
@@ -244,7 +253,10 @@ def finish(
     """The end of a build: the root attrs (with `stats` up to here), consolidated metadata,
     then the atomic swap of `<store>.partial` in as the store (staging.swap_in)."""
     request, group, discovery, raw = build.request, build.group, build.discovery, build.request.raw
-    skipped = [skip_record(s["file"], s["reason"], s["line"], root=raw) for s in discovery.skipped]
+    skipped = [
+        skip_record(s["file"], s["reason"], s["line"], root=raw, malformed=s["malformed"])
+        for s in discovery.skipped
+    ]
     skipped += [entry for summary in build.state["summaries"] for entry in summary["skipped"]]
     found, kept = group["bodies_found"][:], group["bodies_kept"][:]
     seconds = time.perf_counter() - start

@@ -11,7 +11,8 @@ Keys are compared flattened (`dtw.radius`, `semantic.eps`, ...). Three kinds:
 - semantic keys (`semantic.*`: rule, eps, sigma, k) only change the adjacency derived from the
   stored DTW distances, so they are re-applied to the finished store without a rebuild;
 - policy keys (`strict`) are not content: they never block resume, nor reuse of a store that
-  agrees with them (`--strict` over a store that skipped files: build/__init__.py `decide`).
+  agrees with them (`--strict` over a store that skipped malformed files: build/__init__.py
+  `decide`).
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from skelprep import store
 from skelprep.align import coordinate_dims
 from skelprep.build import BuildRequest, BuildResult, finish, staging, tasks
 from skelprep.build.cluster import dask_client, run_chunks
-from skelprep.errors import SkelprepError, skip_location
+from skelprep.errors import SkelprepError, may_be_malformed, skip_location
 from skelprep.readers import get_dataset
 from skelprep.readers.base import DatasetSpec, Discovery, ReadOptions, SampleRef
 from skelprep.semantic import ClassMeans
@@ -84,6 +84,8 @@ def _discover(build: Build) -> None:
             f"raw directory {raw} holds no {params.dataset} sample files "
             f"({len(found.skipped)} left out by discovery)"
         )
+    if params.strict:
+        _strict_check(found.skipped)
     refs = sorted(found.refs, key=lambda ref: ref.name)
     size = params.chunk_size
     build.chunks = [refs[i : i + size] for i in range(0, len(refs), size)]
@@ -100,11 +102,12 @@ def _compacted(build: Build) -> bool:
     return staging.is_compacted(build.state)
 
 
-def _strict_check(summary: dict) -> None:
-    """--strict: stop at the first file a parse chunk skipped ({count, skipped}); the chunks
-    staged so far are kept."""
-    if summary["skipped"]:
-        first = summary["skipped"][0]
+def _strict_check(skipped: list[dict]) -> None:
+    """--strict: stop at the first malformed input among skip records (discovery's, or a parse
+    chunk's); the chunks staged so far are kept."""
+    malformed = [record for record in skipped if may_be_malformed(record)]
+    if malformed:
+        first = malformed[0]
         raise SkelprepError(
             f"{skip_location(first)}: {first['reason']}\n--strict stops at the first malformed "
             "file; the chunks already parsed are kept and a rerun resumes from them (without "
@@ -116,10 +119,10 @@ def _parse(build: Build) -> None:
     """Stage every raw chunk not staged yet (tasks.parse_chunk); under --strict, stop at the
     first chunk, staged before or now, that skipped a file."""
     partial, params = build.partial, build.request.params
-    check = _strict_check if params.strict else lambda summary: None
+    check = _strict_check if params.strict else lambda skipped: None
     summaries = {k: staging.staged_parse(partial, k) for k in range(len(build.chunks))}
     for summary in filter(None, summaries.values()):
-        check(summary)
+        check(summary["skipped"])
     head = (tasks.parse_chunk, build.spec.name, build.request.raw, build.options)
     calls = {
         k: (*head, refs, staging.chunk_path(partial, "parse", k), params.chunk_size)
@@ -129,7 +132,7 @@ def _parse(build: Build) -> None:
 
     def staged(k: int, summary: dict) -> None:
         summaries[k] = summary
-        check(summary)
+        check(summary["skipped"])
 
     build.run_chunks("parse", calls, [len(refs) for refs in build.chunks], done=staged)
     build.summaries = [summaries[k] for k in range(len(build.chunks))]

@@ -85,15 +85,15 @@ def discover_kinetics(raw: Path, options: ReadOptions) -> Discovery:
         labels = load_labels(label_path)
         for clip, entry in sorted(labels.items()):
             path = clip_dir / f"{clip}.json"
-            reason = None
+            reason, malformed = None, True
             if not entry["has_skeleton"]:
-                reason = "has_skeleton is false in the label file"
+                reason, malformed = "has_skeleton is false in the label file", False
             elif not path.is_file():
                 reason = f"listed in {label_path.name} but the clip file is missing"
             elif clip in refs:
                 reason = f"clip also listed in the train set ({refs[clip].path})"
             if reason:
-                skipped.append(skip_record(path, reason))
+                skipped.append(skip_record(path, reason, malformed=malformed))
             else:
                 refs[clip] = SampleRef(clip, path)
         for path in sorted(clip_dir.glob("*.json")):

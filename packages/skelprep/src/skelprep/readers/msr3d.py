@@ -122,7 +122,7 @@ def discover_msr(raw: Path, options: ReadOptions) -> Discovery:
             if name not in files
         ]
         skipped += [
-            skip_record(path, "not in the CVPR'12 sample list")
+            skip_record(path, "not in the CVPR'12 sample list", malformed=False)
             for name, path in files.items()
             if name not in chosen
         ]

@@ -68,11 +68,10 @@ def discover_ntu(raw: Path, options: ReadOptions, dataset: str, classes: list[st
             reason = (
                 f"outside {dataset} (A001-A{limits['action']:03d}, S001-S{limits['setup']:03d})"
             )
-            skipped.append(skip_record(path, reason))
+            skipped.append(skip_record(path, reason, malformed=False))
         elif name in missing:
-            skipped.append(
-                skip_record(path, f"on the official missing-skeleton list {missing[name].name}")
-            )
+            reason = f"on the official missing-skeleton list {missing[name].name}"
+            skipped.append(skip_record(path, reason, malformed=False))
         elif name in refs:
             skipped.append(skip_record(path, f"duplicate of {refs[name].path}"))
         else:

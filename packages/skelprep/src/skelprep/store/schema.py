@@ -33,6 +33,8 @@ LAYOUT_KEYS = ("name", "joints", "edges", "centre", "origin", "up", "across")
 SOURCE_KEYS = ("raw_root", "file_count", "fingerprint")
 STATS_KEYS = ("samples", "skipped", "bodies_found_hist", "bodies_dropped", "seconds")
 SKIPPED_KEYS = ("file", "line", "reason")
+"""Keys of every `skipped` entry; entries written since 2026-12-07 also hold `malformed` (bool:
+False where the dataset's own metadata left the input out), older ones may lack it."""
 
 ARRAY_DTYPES: dict[str, np.dtype | type] = {
     "joints": np.dtype("float32"),

@@ -81,6 +81,8 @@ def _check_attrs(ctx: _Ctx) -> None:
     for k, entry in enumerate(ctx.attrs["skipped"]):
         if not isinstance(entry, dict) or any(key not in entry for key in SKIPPED_KEYS):
             ctx.fail(f"skipped[{k}] must be an object with keys {list(SKIPPED_KEYS)}")
+        if not isinstance(entry.get("malformed", False), bool):
+            ctx.fail(f"skipped[{k}]['malformed'] must be a boolean, got {entry['malformed']!r}")
 
 
 def _check_shapes(ctx: _Ctx) -> None:
