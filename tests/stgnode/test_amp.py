@@ -1,6 +1,6 @@
 """Mixed precision: `train.amp = "auto"` is bf16 exactly where the device computes it natively.
 
-A CPU without avx512_bf16 or AMX emulates bf16 (about 8x slower than float32 on an AVX2-only
+A CPU without avx512_bf16 or AMX emulates bf16 (about 9x slower than float32 on an AVX2-only
 EPYC, docs/results.md), so the real-data configs ask for "auto", not "bf16".
 """
 

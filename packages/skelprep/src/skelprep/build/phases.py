@@ -117,7 +117,8 @@ def _strict_check(skipped: list[dict]) -> None:
 
 def _parse(build: Build) -> None:
     """Stage every raw chunk not staged yet (tasks.parse_chunk); under --strict, stop at the
-    first chunk, staged before or now, that skipped a file."""
+    first chunk, staged before or now, that skipped a file (every file a parse skips is
+    malformed)."""
     partial, params = build.partial, build.request.params
     check = _strict_check if params.strict else lambda skipped: None
     summaries = {k: staging.staged_parse(partial, k) for k in range(len(build.chunks))}
