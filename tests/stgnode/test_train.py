@@ -186,7 +186,8 @@ def test_schedules_warm_up_then_decay():
     reason="AMP (bf16/fp16) and torch.compile are checked on CUDA only",
 )
 @pytest.mark.parametrize(
-    "options", [['train.amp="bf16"'], ['train.amp="fp16"'], ["train.compile=true"]]
+    "options",
+    [['train.amp="bf16"'], ['train.amp="fp16"'], ['train.amp="auto"'], ["train.compile=true"]],
 )
 def test_cuda_amp_and_compile_train(store, tmp_path, tiny_config, options):
     config = merge_overrides(tiny_config, ['train.device="cuda"', "train.epochs=1", *options])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
@@ -33,9 +33,9 @@ AMP_CHOICES = (*AMP_DTYPES, "auto")
 #: Whether a device type computes bf16 in hardware. A CPU without avx512_bf16 or AMX emulates
 #: it: the NW-UCLA training step took 3.6 s under bf16 against 0.42 s in float32 on an AVX2-only
 #: EPYC, where a CPU with avx512_bf16 runs it 1.45x faster than float32 (docs/results.md).
-NATIVE_BF16: dict[str, Any] = {
+NATIVE_BF16: dict[str, Callable[[], bool]] = {
     "cpu": lambda: torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported(),
-    "cuda": lambda: torch.cuda.is_bf16_supported(),
+    "cuda": lambda: torch.cuda.is_bf16_supported(including_emulation=False),
 }
 
 
