@@ -159,7 +159,7 @@ def test_each_malformed_input_is_named_and_skipped_or_stops_strict(tmp_path: Pat
     make_folder(tmp_path / "bad")
     expected = _bad_inputs(tmp_path / "bad")
     printed = build(tmp_path / "bad", tmp_path / "bad.zarr")
-    assert f"skipped: {len(expected)}" in printed
+    assert f"skipped: {len(expected)} ({len(expected)} malformed;" in printed
     group = zarr.open_group(str(tmp_path / "bad.zarr"), mode="r")
     assert len(group["sample"][:]) == 12 - 6  # ghost and stray had no pair in the first place
     skipped = {(e["file"], e["line"]): e["reason"] for e in group.attrs["skipped"]}
@@ -185,7 +185,7 @@ def test_strict_stops_at_a_malformed_labels_row_before_any_sequence_is_read(
     labels = (tmp_path / "raw" / "labels.csv").read_text().splitlines()
     labels[3] = labels[3].replace(",2,", ",juggle,", 1)  # take02, line 4
     (tmp_path / "raw" / "labels.csv").write_text("\n".join(labels) + "\n")
-    build(tmp_path / "raw", tmp_path / "lax.zarr")
+    assert "skipped: 1 (1 malformed;" in build(tmp_path / "raw", tmp_path / "lax.zarr")
     skipped = zarr.open_group(str(tmp_path / "lax.zarr"), mode="r").attrs["skipped"]
     assert skipped == [
         {"file": "labels.csv", "line": 4, "reason": "unknown class name 'juggle' (not in "

@@ -16,11 +16,12 @@ import click
 
 from skelprep.build import Action, BuildRequest, BuildResult, build_store, describe
 from skelprep.build.params import PARAMS, BuildParams, Param
-from skelprep.errors import SkelprepError
+from skelprep.errors import SkelprepError, may_be_malformed
 
 
 def _summary(result: BuildResult) -> str:
-    """The end-of-build report: samples, skipped grouped by reason, bodies dropped, time."""
+    """The end-of-build report: samples, skipped grouped by reason (and how many of them were
+    malformed, which --strict would have stopped at), bodies dropped, time."""
     stats = result.stats
     rate = stats["samples"] / stats["seconds"] if stats["seconds"] else 0.0
     lines = [
@@ -32,7 +33,9 @@ def _summary(result: BuildResult) -> str:
         f"{stats['bodies_found_hist']}",
     ]
     reasons = Counter(entry["reason"][:90] for entry in result.skipped)
-    lines.append(f"skipped: {len(result.skipped)}" + (" (see attrs `skipped`)" if reasons else ""))
+    malformed = sum(map(may_be_malformed, result.skipped))
+    where = f" ({malformed} malformed; see attrs `skipped`)" if reasons else ""
+    lines.append(f"skipped: {len(result.skipped)}{where}")
     lines += [f"  {count:6d} x {reason}" for reason, count in reasons.most_common()]
     return "\n".join(lines + result.notes)
 
