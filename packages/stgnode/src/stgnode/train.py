@@ -174,8 +174,7 @@ def train_model(
     scheduler = make_scheduler(
         optimizer, config["schedule"], len(train_loader), train_cfg["epochs"]
     )
-    fp16 = amp_mode(config, ctx.device) == "fp16"
-    scaler = torch.amp.GradScaler(ctx.device.type, enabled=fp16)
+    scaler = torch.amp.GradScaler(ctx.device.type, enabled=train_cfg["amp"] == "fp16")
     start_epoch, best = 0, -1.0
     last_path = run_dir / ckpt.LAST
     if last_path.exists() and not resume:
