@@ -3,9 +3,8 @@
 Each configuration runs in its own fresh Python process (so the peak resident memory of one
 does not hide another's): it builds the model on the NTU skeleton, draws the same seeded batch,
 runs warm-up steps, then times `repeats` training steps (forward, cross-entropy, backward)
-and reports the median; the bf16 rows run the forward under `stgnode.amp.autocast` (what
-`stgnode train --amp bf16` does; on a device without native bf16 also under torch's autocast
-alone, oneDNN's slow emulation). Peak memory: on CPU the growth of the process's peak RSS over its
+and reports the median; the bf16 rows run the forward under `torch.autocast` (what
+`stgnode train --amp bf16` does). Peak memory: on CPU the growth of the process's peak RSS over its
 RSS before the first step (torch allocations are invisible to tracemalloc); on CUDA
 `torch.cuda.max_memory_allocated`. Rows: the four variants at their defaults, stg-node with
 `odeint_adjoint`, stg-node at other rk4 step sizes, stg-node and st-gcn under bf16 autocast, and
@@ -30,7 +29,7 @@ from typing import Any
 import torch
 from model_table import ntu_model
 
-from stgnode.amp import AMP_DTYPES, autocast, native_bf16
+from stgnode.epoch import AMP_DTYPES
 from stgnode.models import MODELS
 
 NARROW = [16, 16, 16, 16, 32, 32, 32, 64, 64, 64]
@@ -54,15 +53,11 @@ def measure(spec: dict[str, Any]) -> dict[str, float]:
     x = torch.randn(spec["batch"], 3, spec["window"], 25, 2, device=device)
     y = torch.randint(0, 60, (spec["batch"],), device=device)
 
-    amp = AMP_DTYPES[spec["amp"]]
-    if spec["torch_autocast"]:  # torch's autocast alone: oneDNN's bf16, emulated or not
-        precision = torch.autocast(device.type, dtype=amp, enabled=amp is not None)
-    else:  # what `stgnode train --amp` runs under
-        precision = autocast(spec["amp"], device)
+    amp = AMP_DTYPES[spec["amp"]]  # the dtype `stgnode train --amp` autocasts to
 
     def step() -> None:
         model.zero_grad(set_to_none=True)
-        with precision:
+        with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
             logits = model(x)
         torch.nn.functional.cross_entropy(logits.float(), y).backward()
         if device.type == "cuda":
@@ -85,26 +80,16 @@ def measure(spec: dict[str, Any]) -> dict[str, float]:
     return {"seconds": statistics.median(times), "peak_mib": peak}
 
 
-def rows(
-    step_sizes: list[float], solvers: list[str], native: bool
-) -> list[tuple[str, str, dict[str, Any], str, bool]]:
-    """(label, variant, overrides, train.amp, torch autocast alone) of every configuration.
-
-    Without native bf16 (`native` false), the bf16 rows run `stgnode.amp`'s float32 products,
-    and two more rows time torch's autocast alone, oneDNN's emulation, for comparison.
-    """
-    table = [(name, name, {}, "none", False) for name in MODELS]
-    table.append(("stg-node, adjoint", "stg-node", {"adjoint": True}, "none", False))
+def rows(step_sizes: list[float], solvers: list[str]) -> list[tuple[str, str, dict[str, Any], str]]:
+    """(label, variant, overrides, autocast) of every configuration in the table."""
+    table = [(name, name, {}, "none") for name in MODELS]
+    table.append(("stg-node, adjoint", "stg-node", {"adjoint": True}, "none"))
     for size in step_sizes:
-        overrides = {"ode_step_size": size}
-        table.append((f"stg-node, rk4 step {size:g}", "stg-node", overrides, "none", False))
-    for name in ("stg-node", "st-gcn"):
-        table.append((f"{name}, bf16 autocast", name, {}, "bf16", False))
-        if not native:
-            table.append((f"{name}, bf16, torch autocast alone", name, {}, "bf16", True))
+        table.append((f"stg-node, rk4 step {size:g}", "stg-node", {"ode_step_size": size}, "none"))
+    table += [(f"{name}, bf16 autocast", name, {}, "bf16") for name in ("stg-node", "st-gcn")]
     for solver in solvers:
         label = f"stg-node, one {solver} step, bf16 autocast"
-        table.append((label, "stg-node", {"ode_method": solver}, "bf16", False))
+        table.append((label, "stg-node", {"ode_method": solver}, "bf16"))
     return table
 
 
@@ -137,18 +122,16 @@ def main() -> None:
     sizes = [float(s) for s in args.step_sizes.split(",") if s]
     solvers = [s for s in args.solvers.split(",") if s]
     threads = args.threads or torch.get_num_threads()
-    native = native_bf16(torch.device(args.device))
     print(
         f"device {args.device}, batch {args.batch} x (3, {args.window}, 25, 2), "
         f"{args.width} width, median of {args.repeats} steps after {args.warmup} warm-up, "
-        f"torch {torch.__version__}, {threads} threads, native bf16: {native}\n"
+        f"torch {torch.__version__}, {threads} threads\n"
     )
     print("| configuration | step (s) | ratio to st-gcn | peak memory (MiB) | ratio to st-gcn |")
     print("|---|---:|---:|---:|---:|")
     results = {}
-    for label, name, overrides, amp, alone in rows(sizes, solvers, native):
+    for label, name, overrides, amp in rows(sizes, solvers):
         spec = {**base, "name": name, "overrides": {**width, **overrides}, "amp": amp}
-        spec["torch_autocast"] = alone
         out = subprocess.run(
             [sys.executable, __file__, "--worker", json.dumps(spec)],
             capture_output=True,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,6 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from stgnode import checkpoint as ckpt
-from stgnode.amp import AMP_CHOICES, native_bf16, resolve
 from stgnode.config import ConfigError, save_config
 from stgnode.data import make_loader, set_epoch
 from stgnode.distributed import (
@@ -37,7 +37,7 @@ from stgnode.distributed import (
     init_distributed,
     shutdown,
 )
-from stgnode.epoch import evaluate, train_epoch
+from stgnode.epoch import AMP_CHOICES, amp_mode, evaluate, native_bf16, train_epoch
 from stgnode.schedule import make_scheduler
 from stgnode.store import StoreInfo, model_context, open_store
 
@@ -64,15 +64,6 @@ def seed_everything(seed: int, deterministic: bool) -> None:
         torch.backends.cudnn.benchmark = False
 
 
-def amp_line(amp: str, device: torch.device) -> str:
-    """What `train.amp = amp` computes in on `device`, for the run's log."""
-    mode = resolve(amp, device)
-    if mode != "bf16":
-        return f"train.amp = {amp}: {mode} on this {device.type}"
-    how = "native" if native_bf16(device) else "products in float32 on bf16-rounded operands"
-    return f"train.amp = {amp}: bf16 ({how}) on this {device.type}"
-
-
 def check_options(config: dict[str, Any], ctx: DistContext) -> None:
     """Refuse option combinations that cannot run, before any work starts."""
     train = config["train"]
@@ -81,6 +72,13 @@ def check_options(config: dict[str, Any], ctx: DistContext) -> None:
     if train["amp"] == "fp16" and ctx.device.type != "cuda":
         raise ConfigError(
             "--amp fp16 needs CUDA (fp16 autocast + GradScaler); on CPU use bf16, auto or none"
+        )
+    if train["amp"] == "bf16" and not native_bf16(ctx.device):
+        warnings.warn(
+            f"train.amp = bf16 on a {ctx.device.type} without native bf16 (no avx512_bf16 or "
+            "AMX on a CPU): it is emulated and can be several times slower than float32; "
+            "--amp auto uses bf16 only where it is native",
+            stacklevel=2,
         )
     if not 0.0 <= train["label_smoothing"] < 1.0:
         raise ConfigError(
@@ -158,8 +156,8 @@ def train_model(
 ) -> tuple[nn.Module, dict[str, Any]]:
     """`run_training` inside an initialised `ctx`; also returns this rank's trained model."""
     check_options(config, ctx)
-    if progress and ctx.is_main and config["train"]["amp"] != "none":
-        print(amp_line(config["train"]["amp"], ctx.device))
+    if progress and ctx.is_main and config["train"]["amp"] == "auto":
+        print(f"train.amp = auto: {amp_mode(config, ctx.device)} on this {ctx.device.type}")
     # Denormal floats (the ODE's decaying modes and small gradients produce them) make x86
     # CPU arithmetic tens of times slower; flushing them to zero changes no result that matters.
     torch.set_flush_denormal(True)
