@@ -39,7 +39,7 @@ from skelprep.errors import (
     skip_location,
     skip_record,
 )
-from skelprep.fingerprint import source_fingerprint
+from skelprep.fingerprint import code_fingerprint, source_fingerprint
 from skelprep.semantic_store import reapply
 from skelprep.store import consolidate, describe_preparation, is_partial, partial_path, read_attrs
 
@@ -121,7 +121,7 @@ def build_store(request: BuildRequest) -> BuildResult:
             out, action, time.perf_counter() - start, differences=diffs, notes=splits
         )
     if action is Action.REUSE:
-        return BuildResult(out, action, time.perf_counter() - start)
+        return BuildResult(out, action, time.perf_counter() - start, notes=other_code(out))
     from skelprep.build import phases  # Dask and the compiled readers: only for a build
 
     partial = partial_path(out)
@@ -139,6 +139,19 @@ def build_store(request: BuildRequest) -> BuildResult:
     return result
 
 
+def other_code(out: Path) -> list[str]:
+    """A note when the store at `out` was written by other skelprep code than this one (its
+    reuse stands: the parameters and raw files match, and a rebuild may take minutes)."""
+    stored, current = read_attrs(out).get("skelprep_code"), code_fingerprint()
+    if stored == current:
+        return []
+    by = f"skelprep code {stored[:12]}" if stored else "skelprep code that did not record itself"
+    return [
+        f"{out} was written by {by}, not by this skelprep ({current[:12]}): a reader, "
+        "alignment or DTW change made since is not in it; --force rebuilds it with this code"
+    ]
+
+
 def describe(diffs: list[tuple[str, object, object]]) -> str:
     """One line per differing key: stored value -> requested value."""
     return "\n".join(f"  {key}: stored {old!r}, requested {new!r}" for key, old, new in diffs)
@@ -150,7 +163,8 @@ def decide(out: Path, params: BuildParams, source: dict, force: bool) -> tuple[A
     A finished store is reused when its content keys (params.py) and source fingerprint equal
     the request's; when only `semantic.*` keys differ, the new rule is applied to the stored
     distances (sub-second, no DTW); any other difference is reported key by key and needs
-    `--force`. `--strict` (a policy, not content) is not a difference, but it keeps only a store
+    `--force`. A store written by other skelprep code is reused with a warning, or rebuilt
+    under `--force`. `--strict` (a policy, not content) is not a difference, but it keeps only a store
     built under it or one that skipped no malformed input: a store built without it may hold a
     malformed file's absence, so it refuses, naming those files, and with `--force` rebuilds.
     """
@@ -173,7 +187,10 @@ def decide(out: Path, params: BuildParams, source: dict, force: bool) -> tuple[A
             return Action.BUILD, diffs
         raise BuildMismatch(strict_refusal(out, malformed))
     if not diffs:
-        return Action.REUSE, []
+        written_by = attrs.get("skelprep_code")
+        if force and written_by != code_fingerprint():  # --force: rebuild with this code
+            return Action.BUILD, [("skelprep_code", written_by, code_fingerprint())]
+        return Action.REUSE, []  # written by other code: reused with a warning (other_code)
     if force:
         return Action.BUILD, diffs
     rule_only = [(key.removeprefix("build."), old, new) for key, old, new in diffs]
@@ -243,6 +260,7 @@ def root_attrs(
         "skipped": skipped,
         "stats": stats_,
         "skelprep_version": __version__,
+        "skelprep_code": code_fingerprint(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 

@@ -29,6 +29,7 @@ from skelprep.align import coordinate_dims
 from skelprep.build import BuildRequest, BuildResult, finish, staging, tasks
 from skelprep.build.cluster import dask_client, run_chunks
 from skelprep.errors import SkelprepError, may_be_malformed, skip_location
+from skelprep.fingerprint import code_fingerprint
 from skelprep.readers import get_dataset
 from skelprep.readers.base import DatasetSpec, Discovery, ReadOptions, SampleRef
 from skelprep.semantic import ClassMeans
@@ -240,7 +241,8 @@ def build(
     then `finish`."""
     params, seconds, last = request.params, {}, start
     with ExitStack() as stack:
-        state = staging.prepare(partial, params.content_key(), source["fingerprint"])
+        code = code_fingerprint()
+        state = staging.prepare(partial, params.content_key(), source["fingerprint"], code)
         run = Build(request, partial, state, params.read_options(), stack)
         for phase in PHASES:
             if not phase.done(run):

@@ -4,8 +4,8 @@ staged work belongs to this request (`prepare`), whether the parse phase is done
 lock, its atomic swap in as the store (`swap_in`), and the kill hook of the resume tests.
 
 Layout inside `<store>.partial/` (the future store root):
-- `.skelprep-build.json`: the content keys and source fingerprint the staged work belongs to,
-  and the phase reached (`parse` or `compacted`) with the parse summaries;
+- `.skelprep-build.json`: the content keys, source fingerprint and skelprep code fingerprint
+  the staged work belongs to, and the phase reached (`parse` or `compacted`) with the parse summaries;
 - `.lock`: held (flock) by the running build, so two builds never write one partial store;
 - `staging/parse/chunk_00012.npz`: the parsed samples of raw chunk 12 (all but their joints),
   `staging/parse/chunk_00012.joints.zarr`: their joints, encoded as the store's (written
@@ -74,15 +74,17 @@ def write_state(partial: Path, state: dict) -> None:
     os.replace(temp, target)
 
 
-def prepare(partial: Path, content: dict, fingerprint: str) -> dict:
-    """The state of `partial`: kept when it belongs to this request (same content keys and
-    source fingerprint), else everything staged is deleted and the state starts afresh."""
+def prepare(partial: Path, content: dict, fingerprint: str, code: str) -> dict:
+    """The state of `partial`: kept when it belongs to this request (same content keys, source
+    fingerprint and code fingerprint: work staged by other skelprep code is not mixed in),
+    else everything staged is deleted and the state starts afresh."""
     state = read_state(partial)
-    if state is None or state["content"] != content or state["fingerprint"] != fingerprint:
+    owner = {"content": content, "fingerprint": fingerprint, "code": code}
+    if state is None or any(state.get(key) != value for key, value in owner.items()):
         for child in Path(partial).iterdir():
             if child.name != LOCK_FILE:
                 shutil.rmtree(child) if child.is_dir() else child.unlink()
-        state = {"content": content, "fingerprint": fingerprint, "phase": PARSING}
+        state = {**owner, "phase": PARSING}
         write_state(partial, state)
     drop_temporaries(partial)
     if is_compacted(state):  # a kill may have come before `mark_compacted` dropped them

@@ -92,6 +92,8 @@ def build(**opts: object) -> None:
         raise click.ClickException(str(exc)) from None
     if result.action is Action.REUSE:
         click.echo(f"reusing {result.store}: build parameters and raw files unchanged")
+        for note in result.notes:
+            click.echo(f"warning: {note}", err=True)
     elif result.action is Action.SEMANTIC:
         click.echo(
             f"{result.store}: only the adjacency rule differs:\n{describe(result.differences)}"

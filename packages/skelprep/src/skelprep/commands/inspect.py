@@ -24,7 +24,8 @@ def describe_store(path: Path) -> list[str]:
     size = sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
     lines = [
         f"store      {path}",
-        f"schema     {attrs['schema']}   (skelprep {attrs['skelprep_version']}, {attrs['created']})",
+        f"schema     {attrs['schema']}   (skelprep {attrs['skelprep_version']}, code "
+        f"{attrs.get('skelprep_code', 'unrecorded')[:12]}, {attrs['created']})",
         f"dataset    {attrs['dataset']}   layout {attrs['layout']['name']}   "
         f"channels {','.join(attrs['channels'])}",
         f"joints     {joints.dtype} {joints.shape} (N, C, T, V, M), chunks {joints.chunks}, "

@@ -70,6 +70,8 @@ def _check_attrs(ctx: _Ctx) -> None:
             ctx.fail(
                 f"attribute {key!r} must be {kind.__name__}, got {type(ctx.attrs[key]).__name__}"
             )
+    if not isinstance(ctx.attrs.get("skelprep_code", ""), str):
+        ctx.fail(f"attribute 'skelprep_code' must be str, got {ctx.attrs['skelprep_code']!r}")
     for key, keys in (("layout", LAYOUT_KEYS), ("source", SOURCE_KEYS), ("stats", STATS_KEYS)):
         missing = [k for k in keys if k not in ctx.attrs[key]]
         if missing:
