@@ -148,7 +148,7 @@ def other_code(out: Path) -> list[str]:
     by = f"skelprep code {stored[:12]}" if stored else "skelprep code that did not record itself"
     return [
         f"{out} was written by {by}, not by this skelprep ({current[:12]}): a reader, "
-        "alignment or DTW change made since is not in it; --force rebuilds it with this code"
+        "alignment or DTW change between the two is not in it; --force rebuilds it with this code"
     ]
 
 
@@ -164,9 +164,10 @@ def decide(out: Path, params: BuildParams, source: dict, force: bool) -> tuple[A
     the request's; when only `semantic.*` keys differ, the new rule is applied to the stored
     distances (sub-second, no DTW); any other difference is reported key by key and needs
     `--force`. A store written by other skelprep code is reused with a warning, or rebuilt
-    under `--force`. `--strict` (a policy, not content) is not a difference, but it keeps only a store
-    built under it or one that skipped no malformed input: a store built without it may hold a
-    malformed file's absence, so it refuses, naming those files, and with `--force` rebuilds.
+    under `--force`. `--strict` (a policy, not content) is not a difference, but it keeps only
+    a store built under it or one that skipped no malformed input: a store built without it may
+    hold a malformed file's absence, so it refuses, naming those files, and with `--force`
+    rebuilds.
     """
     if not out.exists():
         return Action.BUILD, []

@@ -5,7 +5,8 @@ lock, its atomic swap in as the store (`swap_in`), and the kill hook of the resu
 
 Layout inside `<store>.partial/` (the future store root):
 - `.skelprep-build.json`: the content keys, source fingerprint and skelprep code fingerprint
-  the staged work belongs to, and the phase reached (`parse` or `compacted`) with the parse summaries;
+  the staged work belongs to, and the phase reached (`parse` or `compacted`) with the parse
+  summaries;
 - `.lock`: held (flock) by the running build, so two builds never write one partial store;
 - `staging/parse/chunk_00012.npz`: the parsed samples of raw chunk 12 (all but their joints),
   `staging/parse/chunk_00012.joints.zarr`: their joints, encoded as the store's (written
