@@ -121,7 +121,8 @@ def build_store(request: BuildRequest) -> BuildResult:
             out, action, time.perf_counter() - start, differences=diffs, notes=splits
         )
     if action is Action.REUSE:
-        return BuildResult(out, action, time.perf_counter() - start, notes=other_code(out))
+        notes = other_code(out, diffs)
+        return BuildResult(out, action, time.perf_counter() - start, differences=diffs, notes=notes)
     from skelprep.build import phases  # Dask and the compiled readers: only for a build
 
     partial = partial_path(out)
@@ -139,12 +140,13 @@ def build_store(request: BuildRequest) -> BuildResult:
     return result
 
 
-def other_code(out: Path) -> list[str]:
-    """A note when the store at `out` was written by other skelprep code than this one (its
-    reuse stands: the parameters and raw files match, and a rebuild may take minutes)."""
-    stored, current = read_attrs(out).get("skelprep_code"), code_fingerprint()
-    if stored == current:
+def other_code(out: Path, diffs: list[tuple[str, object, object]]) -> list[str]:
+    """The warning on reusing the store at `out` when `decide` found it written by other
+    skelprep code (its one difference then; the reuse stands: the parameters and raw files
+    match, and a rebuild may take minutes)."""
+    if not diffs:
         return []
+    ((_, stored, current),) = diffs
     by = f"skelprep code {stored[:12]}" if stored else "skelprep code that did not record itself"
     return [
         f"{out} was written by {by}, not by this skelprep ({current[:12]}): a reader, "
@@ -188,10 +190,11 @@ def decide(out: Path, params: BuildParams, source: dict, force: bool) -> tuple[A
             return Action.BUILD, diffs
         raise BuildMismatch(strict_refusal(out, malformed))
     if not diffs:
-        written_by = attrs.get("skelprep_code")
-        if force and written_by != code_fingerprint():  # --force: rebuild with this code
-            return Action.BUILD, [("skelprep_code", written_by, code_fingerprint())]
-        return Action.REUSE, []  # written by other code: reused with a warning (other_code)
+        written_by, current = attrs.get("skelprep_code"), code_fingerprint()
+        if written_by == current:
+            return Action.REUSE, []
+        # written by other code: --force rebuilds it with this code, else reused with a warning
+        return Action.BUILD if force else Action.REUSE, [("skelprep_code", written_by, current)]
     if force:
         return Action.BUILD, diffs
     rule_only = [(key.removeprefix("build."), old, new) for key, old, new in diffs]
