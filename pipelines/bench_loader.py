@@ -49,7 +49,10 @@ def step_rate(store: str, config: dict, steps: int) -> float:
     info = open_store(store)
     split = config["data"]["split"]
     model = build_run_model(
-        config, model_context(info, split, needs_semantic(config["model"]["name"]))
+        config,
+        model_context(
+            info, split, needs_semantic(config["model"]["name"]), config["data"]["stream"]
+        ),
     )
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
     loader = make_loader(

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from stgnode.config import merge_overrides
+from stgnode.config import ConfigError, merge_overrides
 from stgnode.data import ChunkSampler, StoreDataset, make_loader, set_epoch
 from stgnode.store import open_store
 from stgnode.transforms import (
@@ -17,6 +17,7 @@ from stgnode.transforms import (
     bone_parents,
     resize_time,
     rotate_scale,
+    stream_channels,
 )
 from tests.stgnode.conftest import EDGES
 
@@ -40,6 +41,24 @@ def test_streams_bone_and_motion_by_hand():
     np.testing.assert_array_equal(motion[:, 2], x[:, 3] - x[:, 2])
     np.testing.assert_array_equal(motion[:, -1], 0)
     np.testing.assert_allclose(STREAMS["bone-motion"](x, parents)[:, 0], bone[:, 1] - bone[:, 0])
+
+
+def test_joint_and_motion_stacks_coordinates_then_differences():
+    x = np.random.default_rng(2).normal(size=(3, 5, 12, 2)).astype(np.float32)
+    both = STREAMS["joint+motion"](x, bone_parents(EDGES, 1, 12))
+    assert both.shape == (6, 5, 12, 2)
+    np.testing.assert_array_equal(both[:3], x)
+    np.testing.assert_array_equal(both[3:, 1], x[:, 2] - x[:, 1])
+    np.testing.assert_array_equal(both[3:, -1], 0)
+
+
+def test_stream_channels_are_read_off_each_stream():
+    widths = {stream: stream_channels(stream, 3) for stream in STREAMS}
+    assert widths == {
+        "joint": 3, "bone": 3, "joint-motion": 3, "bone-motion": 3, "joint+motion": 6
+    }  # fmt: skip
+    with pytest.raises(ConfigError, match="unknown stream 'velocity'; known: "):
+        stream_channels("velocity", 3)
 
 
 def test_resize_is_linear_and_identity_at_full_length():

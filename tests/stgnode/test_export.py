@@ -16,7 +16,7 @@ TINY = {"channels": [8, 16], "strides": [1, 2], "dropout": 0.0}
 
 def tiny_model(store, name: str, **overrides) -> torch.nn.Module:
     """A small `name` model for the test store, BatchNorm statistics made non-trivial."""
-    context = model_context(open_store(store), "xsub", semantic=True)
+    context = model_context(open_store(store), "xsub", semantic=True, stream="joint")
     model = build_model(name, **context, window=WINDOW, **{**TINY, **overrides})
     torch.manual_seed(0)
     for module in model.modules():

@@ -14,9 +14,11 @@ import pytest
 import zarr
 from click.testing import CliRunner
 
+from stgnode.checkpoint import load_for_inference
 from stgnode.commands.evaluate import evaluate as evaluate_command
 from stgnode.commands.export import export as export_command
 from stgnode.commands.predict import predict as predict_command
+from stgnode.config import merge_overrides
 from stgnode.fuse import load_scores
 from stgnode.metrics import softmax
 from stgnode.train import run_training
@@ -149,3 +151,26 @@ def test_store_that_does_not_fit_is_refused_naming_each_difference(
     assert "channels: store has ['x', 'y', 'score']" in result.output
     assert "centre joint: store has 0, the model 1" in result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_joint_and_motion_stream_trains_evaluates_and_predicts(
+    unique_store, tiny_config, tmp_path
+) -> None:
+    """The 6-channel stream end to end: the model is built for 2C inputs, and the checkpoint
+    alone (no config, no stream option) makes `evaluate` and `predict` feed it the same."""
+    config = merge_overrides(tiny_config, ["data.stream=joint+motion", "train.epochs=1"])
+    run = tmp_path / "run"
+    run_training(config, unique_store, run, progress=False)
+    model, saved, info = load_for_inference(run / "last.pt")
+    context = info["context"]
+    assert context["in_channels"] == 6 and saved["data"]["stream"] == "joint+motion"
+    assert model.data_bn.num_features == 6 * context["num_joints"] * context["num_bodies"]
+    result = CliRunner().invoke(
+        evaluate_command, [str(run), "--store", str(unique_store), "--out", str(tmp_path / "e")]
+    )
+    assert result.exit_code == 0, result.output
+    scores = load_scores(tmp_path / "e" / "scores.npz")
+    _predict(run, unique_store, tmp_path / "p.csv", "--split", "xsub")
+    predicted = {row["sample"]: row["class_1"] for row in _rows(tmp_path / "p.csv")}
+    evaluated = dict(zip(scores.sample.tolist(), scores.logits.argmax(axis=1), strict=True))
+    assert predicted == {s: scores.classes[k] for s, k in evaluated.items()}

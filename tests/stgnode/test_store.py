@@ -24,11 +24,13 @@ def test_reads_layout_classes_splits_and_semantic(store: Path):
     assert len(train) == 64 and len(test) == 32 and not set(train) & set(test)
     adjacency = info.semantic("xsub")
     assert adjacency.shape == (12, 12) and np.all(np.diag(adjacency) == 1)
-    context = model_context(info, "xsub", semantic=True)
+    context = model_context(info, "xsub", semantic=True, stream="joint")
     assert (
         context["num_joints"] == 12 and context["num_bodies"] == 2 and context["in_channels"] == 3
     )
-    assert model_context(info, "xview", semantic=False)["semantic_adjacency"] is None
+    assert (
+        model_context(info, "xview", semantic=False, stream="joint")["semantic_adjacency"] is None
+    )
 
 
 def test_other_schema_is_refused(tmp_path):

@@ -17,6 +17,7 @@ import zarr
 
 from stgnode import STORE_SCHEMA
 from stgnode.errors import StgnodeError
+from stgnode.transforms import stream_channels
 
 REQUIRED_ARRAYS = ("joints", "frames", "label")
 REQUIRED_ATTRS = ("schema", "layout", "classes")
@@ -169,16 +170,17 @@ def open_store(path: str | Path) -> StoreInfo:
     )
 
 
-def model_context(info: StoreInfo, split: str, semantic: bool) -> dict[str, Any]:
+def model_context(info: StoreInfo, split: str, semantic: bool, stream: str) -> dict[str, Any]:
     """The store-derived keyword arguments of `stgnode.models.build_model`, as plain data.
 
     Saved in every checkpoint so that a trained model can be rebuilt without the store.
-    `semantic=False` (variants that do not use it) gives `semantic_adjacency=None`.
+    `semantic=False` (variants that do not use it) gives `semantic_adjacency=None`; `stream`
+    sets the input width (`joint+motion` doubles the store's channels).
     """
     _, c, _, v, m = info.shape
     return {
         "num_classes": info.num_classes,
-        "in_channels": c,
+        "in_channels": stream_channels(stream, c),
         "num_joints": v,
         "num_bodies": m,
         "edges": [list(e) for e in info.edges],

@@ -7,8 +7,10 @@ As in ST-GCN and its successors (2s-AGCN, CTR-GCN, PYSKL):
   scaled by a random factor;
 - testing: the whole valid part is resized to `window` frames, deterministically.
 Streams (registry `STREAMS`): `joint` (coordinates), `bone` (child - parent along the layout's
-edges, oriented from the centre joint outwards; the centre's own bone is zero), and the
-frame-to-frame differences of both (`joint-motion`, `bone-motion`; last frame zero).
+edges, oriented from the centre joint outwards; the centre's own bone is zero), the
+frame-to-frame differences of both (`joint-motion`, `bone-motion`; last frame zero), and
+`joint+motion`, coordinates and their differences stacked as 2C channels (one model sees where
+a joint is and how fast it moves: the early fusion of multi-input networks such as EfficientGCN).
 
 Randomness comes from a numpy Generator the caller seeds per (seed, epoch, sample), so the
 augmentation of a sample does not depend on worker count, rank or resume point.
@@ -70,12 +72,36 @@ def motion(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def joint_and_motion(x: np.ndarray, parents: np.ndarray) -> np.ndarray:
+    """Coordinates, then their frame differences, along the channel axis: (2C, T, V, M)."""
+    return np.concatenate([x, motion(x)], axis=0)
+
+
 STREAMS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "joint": joint_stream,
     "bone": bone_stream,
     "joint-motion": lambda x, parents: motion(x),
     "bone-motion": lambda x, parents: motion(bone_stream(x, parents)),
+    "joint+motion": joint_and_motion,
 }
+
+
+def stream_fn(stream: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """The registered stream `stream`, or a ConfigError listing the known ones."""
+    try:
+        return STREAMS[stream]
+    except KeyError:
+        raise ConfigError(f"unknown stream {stream!r}; known: {sorted(STREAMS)}") from None
+
+
+def stream_channels(stream: str, channels: int) -> int:
+    """Channels the model receives from `stream` on a store of `channels` channels.
+
+    Read off the stream itself (applied to a one-joint dummy), so a new stream needs no
+    second table to state its width.
+    """
+    dummy = np.zeros((channels, 2, 1, 1), dtype=np.float32)
+    return stream_fn(stream)(dummy, np.zeros(1, dtype=np.int64)).shape[0]
 
 
 def resize_time(x: np.ndarray, start: float, stop: float, window: int) -> np.ndarray:
@@ -158,8 +184,4 @@ def transform_sample(
     out = resize_time(x, start, stop, window)
     if rng is not None and (aug.angle_limits().any() or aug.scale > 0):
         out = rotate_scale(out, channels, rng, aug)
-    try:
-        make = STREAMS[stream]
-    except KeyError:
-        raise ConfigError(f"unknown stream {stream!r}; known: {sorted(STREAMS)}") from None
-    return np.ascontiguousarray(make(out, parents), dtype=np.float32)
+    return np.ascontiguousarray(stream_fn(stream)(out, parents), dtype=np.float32)

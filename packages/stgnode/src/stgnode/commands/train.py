@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from stgnode.transforms import STREAMS
+
 # option name -> config key it overrides
 SHORTHANDS: dict[str, str] = {
     "model": "model.name",
@@ -49,9 +51,7 @@ def default_run_dir(config: dict) -> Path:
 @click.option(
     "--split", default=None, help="Split of the store (xsub, xview, xset, official, ...)."
 )
-@click.option(
-    "--stream", default=None, type=click.Choice(["joint", "bone", "joint-motion", "bone-motion"])
-)
+@click.option("--stream", default=None, type=click.Choice(list(STREAMS)))
 @click.option("--epochs", default=None, type=int)
 @click.option(
     "--batch-size", default=None, type=int, help="GLOBAL batch (split over torchrun ranks)."
