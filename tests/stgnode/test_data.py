@@ -15,6 +15,8 @@ from stgnode.transforms import (
     STREAMS,
     Augment,
     bone_parents,
+    mirror,
+    mirror_permutation,
     resize_time,
     rotate_scale,
     stream_channels,
@@ -95,6 +97,38 @@ def test_yaw_widens_only_the_rotation_about_the_vertical():
         angles.append(np.degrees(np.angle(np.exp(1j * turned))))
     assert 80 < max(np.abs(angles)) <= 90 + 1e-3
     assert Augment(rotate_deg=15.0, yaw_deg=5.0).angle_limits().tolist() == [15.0, 15.0, 15.0]
+
+
+def test_mirror_swaps_sides_and_negates_x():
+    """The twins come from the names; mirroring twice is the identity; a left hand at x = +a
+    becomes a right hand at x = -a, with y, z and the midline joints' places kept."""
+    names = ["spine", "left hand", "head", "right hand", "right foot", "left foot"]
+    twins = mirror_permutation(names)
+    assert twins.tolist() == [0, 3, 2, 1, 5, 4]
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(3, 4, 6, 2)).astype(np.float32)
+    out = mirror(x, ("x", "y", "z"), twins)
+    np.testing.assert_array_equal(out[0, :, 3], -x[0, :, 1])
+    np.testing.assert_array_equal(out[1:, :, 3], x[1:, :, 1])
+    np.testing.assert_array_equal(out[1:, :, 0], x[1:, :, 0])
+    np.testing.assert_array_equal(mirror(out, ("x", "y", "z"), twins), x)
+    with pytest.raises(ValueError, match="'left knee' has no mirror twin 'right knee'"):
+        mirror_permutation(["spine", "left knee"])
+
+
+def test_mirror_augmentation_is_the_same_draw_mirrored(store):
+    """data.mirror = 1 gives the mirror image of what the same seed gives without it (the coin
+    is drawn after the crop and rotation), and data.mirror = 0 draws no coin at all."""
+    info = open_store(store)
+    indices = info.split_indices("xsub", "train")
+    plain, mirrored = (
+        StoreDataset(info, indices, 24, "joint", Augment(mirror=p), seed=5) for p in (0.0, 1.0)
+    )
+    twins = mirror_permutation(info.layout["joints"])
+    for position in range(3):
+        expected = mirror(plain[position][0].numpy(), info.channels, twins)
+        np.testing.assert_allclose(mirrored[position][0].numpy(), expected, rtol=1e-6)
+    assert not np.allclose(mirrored[0][0].numpy(), plain[0][0].numpy())
 
 
 def test_test_mode_is_the_whole_valid_part_resized(store):

@@ -24,7 +24,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from stgnode.config import ConfigError
 from stgnode.store import StoreError, StoreInfo, open_store
-from stgnode.transforms import Augment, bone_parents, transform_sample
+from stgnode.transforms import Augment, bone_parents, mirror_permutation, transform_sample
 
 ORDER_STREAM = 0x5EED  # separates the sampler's random stream from the augmentation's
 TEST_VIEW_SEED = 0x7E57  # seeds the test-time views: the same for every run, whatever its seed
@@ -63,6 +63,12 @@ class StoreDataset(Dataset):
         self.epoch = 0
         self.channels = info.channels
         self.parents = bone_parents(info.edges, info.centre, info.shape[3])
+        self.twins = None
+        if augment is not None and augment.mirror > 0:
+            try:
+                self.twins = mirror_permutation(info.layout["joints"])
+            except ValueError as err:
+                raise StoreError(f"store {info.path}: cannot mirror: {err}") from None
         self.cache_chunks = cache_chunks
         self._joints: Any = None
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
@@ -113,6 +119,7 @@ class StoreDataset(Dataset):
             self.channels,
             rng,
             self.augment or Augment.off(),
+            self.twins,
         )
         return torch.from_numpy(x), int(self.labels[index]), index
 
@@ -229,7 +236,9 @@ def make_loader(
         raise ValueError("test-time views are for train=False loaders")
     augment = None
     if train and data["augment"]:
-        augment = Augment(data["crop_min"], data["rotate_deg"], data["scale"], data["yaw_deg"])
+        augment = Augment(
+            data["crop_min"], data["rotate_deg"], data["scale"], data["yaw_deg"], data["mirror"]
+        )
     elif view:
         augment = Augment(data["crop_min"], rotate_deg=0.0, scale=0.0)
     dataset = StoreDataset(

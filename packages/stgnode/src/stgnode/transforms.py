@@ -4,7 +4,8 @@ As in ST-GCN and its successors (2s-AGCN, CTR-GCN, PYSKL):
 - training: a random sub-segment of the valid frames (a fraction drawn from [crop_min, 1]) is
   resized to `window` frames by linear interpolation; the coordinates are rotated by small
   random angles about each axis (optionally a wider one about the vertical, `yaw_deg`) and
-  scaled by a random factor;
+  scaled by a random factor, and optionally mirrored left to right (`mirror`, a probability:
+  x negated and each left joint swapped with its right twin, so a left-handed wave is a wave);
 - testing: the whole valid part is resized to `window` frames, deterministically.
 Streams (registry `STREAMS`): `joint` (coordinates), `bone` (child - parent along the layout's
 edges, oriented from the centre joint outwards; the centre's own bone is zero), the
@@ -130,6 +131,7 @@ class Augment:
     rotate_deg: float = 15.0
     scale: float = 0.1
     yaw_deg: float = 0.0
+    mirror: float = 0.0
 
     @classmethod
     def off(cls) -> Augment:
@@ -160,6 +162,33 @@ def rotate_scale(
     return out
 
 
+def mirror_permutation(joint_names: Sequence[str]) -> np.ndarray:
+    """Index of each joint's mirror twin: "left X" <-> "right X", joints on the midline stay.
+
+    Read off the layout's joint names, so every layout that names its sides gets the mirror
+    without a second table; a side joint whose twin is missing is refused.
+    """
+    index = {name: j for j, name in enumerate(joint_names)}
+    twins = {"left ": "right ", "right ": "left "}
+    perm = np.arange(len(joint_names))
+    for j, name in enumerate(joint_names):
+        side = next((s for s in twins if name.startswith(s)), None)
+        if side is None:
+            continue
+        twin = twins[side] + name[len(side) :]
+        if twin not in index:
+            raise ValueError(f"joint {name!r} has no mirror twin {twin!r} in the layout")
+        perm[j] = index[twin]
+    return perm
+
+
+def mirror(x: np.ndarray, channels: Sequence[str], twins: np.ndarray) -> np.ndarray:
+    """The mirror image of x (C, T, V, M) in the y-z plane: x negated, left and right swapped."""
+    out = x[:, :, twins].copy()
+    out[channels.index("x")] *= -1
+    return out
+
+
 def transform_sample(
     x: np.ndarray,
     frames: int,
@@ -169,10 +198,13 @@ def transform_sample(
     channels: Sequence[str],
     rng: np.random.Generator | None,
     aug: Augment,
+    twins: np.ndarray | None = None,
 ) -> np.ndarray:
     """Full per-sample pipeline: crop/resize the valid frames to `window`, augment, make the stream.
 
-    `rng=None` is test mode: the whole valid part, no rotation or scale.
+    `rng=None` is test mode: the whole valid part, no rotation or scale. `twins` (from
+    `mirror_permutation`) is needed when `aug.mirror` > 0; the mirror's coin is only drawn then,
+    so runs without it keep their random streams.
     """
     frames = max(1, min(int(frames), x.shape[1]))
     if rng is None:
@@ -184,4 +216,6 @@ def transform_sample(
     out = resize_time(x, start, stop, window)
     if rng is not None and (aug.angle_limits().any() or aug.scale > 0):
         out = rotate_scale(out, channels, rng, aug)
+    if rng is not None and aug.mirror > 0 and rng.random() < aug.mirror:
+        out = mirror(out, channels, twins)
     return np.ascontiguousarray(stream_fn(stream)(out, parents), dtype=np.float32)
