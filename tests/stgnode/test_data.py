@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 
 import numpy as np
@@ -10,7 +11,7 @@ import torch
 
 from stgnode.config import ConfigError, merge_overrides
 from stgnode.data import ChunkSampler, StoreDataset, make_loader, set_epoch
-from stgnode.store import open_store
+from stgnode.store import StoreError, open_store
 from stgnode.transforms import (
     STREAMS,
     Augment,
@@ -129,6 +130,9 @@ def test_mirror_augmentation_is_the_same_draw_mirrored(store):
         expected = mirror(plain[position][0].numpy(), info.channels, twins)
         np.testing.assert_allclose(mirrored[position][0].numpy(), expected, rtol=1e-6)
     assert not np.allclose(mirrored[0][0].numpy(), plain[0][0].numpy())
+    unnamed = dataclasses.replace(info, channels=("u", "v", "w"))
+    with pytest.raises(StoreError, match=r"cannot mirror: no x channel among \['u', 'v', 'w'\]"):
+        StoreDataset(unnamed, indices, 24, "joint", Augment(mirror=0.5))
 
 
 def test_test_mode_is_the_whole_valid_part_resized(store):

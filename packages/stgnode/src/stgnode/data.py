@@ -66,6 +66,8 @@ class StoreDataset(Dataset):
         self.twins = None
         if augment is not None and augment.mirror > 0:
             try:
+                if "x" not in info.channels:
+                    raise ValueError(f"no x channel among {list(info.channels)}")
                 self.twins = mirror_permutation(info.layout["joints"])
             except ValueError as err:
                 raise StoreError(f"store {info.path}: cannot mirror: {err}") from None
