@@ -25,6 +25,7 @@ from click.testing import CliRunner
 from stgnode import checkpoint as ckpt
 from stgnode.commands.evaluate import evaluate as evaluate_command
 from stgnode.commands.train import train as train_command
+from stgnode.config import load_config
 from tests.stgnode.conftest import write_store
 
 SETS = [
@@ -211,3 +212,15 @@ def test_resume_after_refusals_still_continues_the_run(store: Path, one_epoch_ru
     assert code == 0, out
     assert ckpt.load_checkpoint(run / ckpt.LAST)["epoch"] == 2
     assert np.isfinite(ckpt.load_checkpoint(run / ckpt.LAST)["best_top1"])
+
+
+def test_a_checkpoint_older_than_a_base_key_resumes_under_its_default(tmp_path: Path) -> None:
+    """A run saved before `data.mirror` existed was trained without a mirror: resuming it with
+    the default is no difference, asking for a mirror is one."""
+    config = load_config("demo")
+    old = {**config, "data": {k: v for k, v in config["data"].items() if k != "mirror"}}
+    state = {"signature": {}, "config": old}
+    ckpt.check_compatible(state, {}, config, tmp_path / "last.pt")
+    mirrored = {**config, "data": {**config["data"], "mirror": 0.5}}
+    with pytest.raises(ckpt.CheckpointError, match="data.mirror: checkpoint 0.0 != now 0.5"):
+        ckpt.check_compatible(state, {}, mirrored, tmp_path / "last.pt")

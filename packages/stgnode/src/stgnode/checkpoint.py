@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from stgnode.config import ConfigError
+from stgnode.config import ConfigError, with_defaults
 from stgnode.errors import StgnodeError
 from stgnode.killpoint import kill_point
 from stgnode.models import MODELS, build_model, model_signature
@@ -171,7 +171,8 @@ def check_compatible(
 ) -> None:
     """Refuse a checkpoint from another model, layout or config, naming every difference."""
     problems = _differences(state["signature"], signature, set())
-    problems += _differences(_flatten(state["config"]), _flatten(config), RESUME_FREE)
+    saved = _flatten(with_defaults(state["config"]))  # keys added to the base since
+    problems += _differences(saved, _flatten(config), RESUME_FREE)
     if problems:
         raise CheckpointError(
             f"checkpoint {path} was written by another model or config; differences:\n  "

@@ -133,6 +133,25 @@ def load_config(name_or_path: str | Path, overrides: list[str] | None = None) ->
     return config
 
 
+def with_defaults(config: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `config` in which every key of the base it lacks takes the base's default.
+
+    A checkpoint written before a key was added to the base (`data.mirror`, say) reads as if it
+    had been trained with that key's default, which is what it was trained with.
+    """
+    out = copy.deepcopy(config)
+    _fill(out, _read(CONFIG_DIR / f"{BASE}.toml"))
+    return out
+
+
+def _fill(target: dict[str, Any], defaults: dict[str, Any]) -> None:
+    for key, value in defaults.items():
+        if key not in target:
+            target[key] = copy.deepcopy(value)
+        elif isinstance(value, dict) and isinstance(target[key], dict):
+            _fill(target[key], value)
+
+
 def merge_overrides(config: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """A copy of an already resolved config with more `key=value` overrides applied."""
     out = copy.deepcopy(config)
