@@ -215,12 +215,14 @@ def test_resume_after_refusals_still_continues_the_run(store: Path, one_epoch_ru
 
 
 def test_a_checkpoint_older_than_a_base_key_resumes_under_its_default(tmp_path: Path) -> None:
-    """A run saved before `data.mirror` existed was trained without a mirror: resuming it with
-    the default is no difference, asking for a mirror is one."""
+    """A run saved before `data.mirror` existed was trained without a mirror: read back, resuming
+    it with the default is no difference, asking for a mirror is one."""
     config = load_config("demo")
     old = {**config, "data": {k: v for k, v in config["data"].items() if k != "mirror"}}
-    state = {"signature": {}, "config": old}
-    ckpt.check_compatible(state, {}, config, tmp_path / "last.pt")
+    path = tmp_path / "last.pt"
+    ckpt.save_checkpoint(path, {"signature": {}, "config": old})
+    state = ckpt.load_checkpoint(path)
+    ckpt.check_compatible(state, {}, config, path)
     mirrored = {**config, "data": {**config["data"], "mirror": 0.5}}
     with pytest.raises(ckpt.CheckpointError, match="data.mirror: checkpoint 0.0 != now 0.5"):
-        ckpt.check_compatible(state, {}, mirrored, tmp_path / "last.pt")
+        ckpt.check_compatible(state, {}, mirrored, path)

@@ -84,7 +84,12 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    """Read a checkpoint with `weights_only=True` onto the CPU; refuse anything else clearly."""
+    """Read a checkpoint with `weights_only=True` onto the CPU; refuse anything else clearly.
+
+    Its config (every run's checkpoint carries one) comes back complete: a key added to the
+    base after the checkpoint was written takes its default (`config.with_defaults`), so resume
+    checks, evaluation and export all read an older run the way it was trained.
+    """
     path = Path(path)
     if path.name.endswith(".tmp"):
         raise CheckpointError(f"{path} is an unfinished write, never a checkpoint")
@@ -96,6 +101,8 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         raise CheckpointError(f"{path} is not a readable stgnode checkpoint: {exc}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a {FORMAT} checkpoint")
+    if "config" in state:
+        state["config"] = with_defaults(state["config"])
     return state
 
 
@@ -171,8 +178,7 @@ def check_compatible(
 ) -> None:
     """Refuse a checkpoint from another model, layout or config, naming every difference."""
     problems = _differences(state["signature"], signature, set())
-    saved = _flatten(with_defaults(state["config"]))  # keys added to the base since
-    problems += _differences(saved, _flatten(config), RESUME_FREE)
+    problems += _differences(_flatten(state["config"]), _flatten(config), RESUME_FREE)
     if problems:
         raise CheckpointError(
             f"checkpoint {path} was written by another model or config; differences:\n  "
