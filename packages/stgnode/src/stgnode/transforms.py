@@ -169,13 +169,13 @@ def mirror_permutation(joint_names: Sequence[str]) -> np.ndarray:
     without a second table; a side joint whose twin is missing is refused.
     """
     index = {name: j for j, name in enumerate(joint_names)}
-    twins = {"left ": "right ", "right ": "left "}
+    other_side = {"left ": "right ", "right ": "left "}
     perm = np.arange(len(joint_names))
     for j, name in enumerate(joint_names):
-        side = next((s for s in twins if name.startswith(s)), None)
+        side = next((s for s in other_side if name.startswith(s)), None)
         if side is None:
             continue
-        twin = twins[side] + name[len(side) :]
+        twin = other_side[side] + name[len(side) :]
         if twin not in index:
             raise ValueError(f"joint {name!r} has no mirror twin {twin!r} in the layout")
         perm[j] = index[twin]
