@@ -18,6 +18,8 @@ from stgnode.transforms import (
     bone_parents,
     mirror,
     mirror_permutation,
+    random_positions,
+    resample,
     resize_time,
     rotate_scale,
     stream_channels,
@@ -68,6 +70,45 @@ def test_resize_is_linear_and_identity_at_full_length():
     x = np.arange(10, dtype=np.float32)[None, :, None, None] * np.ones((2, 1, 3, 1), np.float32)
     np.testing.assert_array_equal(resize_time(x, 0, 10, 10), x)
     np.testing.assert_allclose(resize_time(x, 2, 6, 7)[0, :, 0, 0], np.linspace(2, 5, 7))
+
+
+def test_random_sampling_is_a_forward_time_warp_inside_the_clip():
+    """Sorted draws from [start, stop - 1]: a ramp x = t stays increasing and inside the clip,
+    is not evenly spaced, and test mode (no rng) gives the even positions."""
+    rng = np.random.default_rng(4)
+    positions = random_positions(2.0, 30.0, 48, rng)
+    assert positions.shape == (48,) and np.all(np.diff(positions) >= 0)
+    assert positions.min() >= 2.0 and positions.max() <= 29.0
+    assert not np.allclose(np.diff(positions), np.diff(positions).mean())
+    np.testing.assert_array_equal(random_positions(2.0, 30.0, 48, None), np.linspace(2, 29, 48))
+    np.testing.assert_array_equal(random_positions(5.0, 6.0, 4, rng), np.full(4, 5.0))
+    ramp = np.arange(30, dtype=np.float64)[None, :, None, None]
+    np.testing.assert_allclose(resample(ramp, positions, 30.0)[0, :, 0, 0], positions)
+    with pytest.raises(ConfigError, match="unknown data.sampling 'jitter'; known: "):
+        Augment(sampling="jitter")
+
+
+def test_random_sampling_draws_its_positions_inside_the_crop(store):
+    """A training sample under sampling = "random" is the crop the seed draws (its length,
+    then its start), resampled at the sorted positions drawn next: rebuilt here by hand."""
+    info = open_store(store)
+    indices = info.split_indices("xsub", "train")
+    aug = Augment(rotate_deg=0.0, scale=0.0, sampling="random")
+    ds = StoreDataset(info, indices, 24, "joint", aug, seed=5)
+    root = info.group()
+    for position in range(3):
+        x, _, index = ds[position]
+        frames = int(root["frames"][index])
+        rng = np.random.default_rng([5, 0, index])
+        length = max(1, int(round(frames * rng.uniform(aug.crop_min, 1.0))))
+        start = float(rng.integers(0, frames - length + 1))
+        positions = random_positions(start, start + length, 24, rng)
+        expected = resample(root["joints"][index], positions, start + length)
+        np.testing.assert_allclose(x.numpy(), expected, rtol=1e-6)
+    even = StoreDataset(
+        info, indices, 24, "joint", dataclasses.replace(aug, sampling="even"), seed=5
+    )
+    assert not np.allclose(even[0][0].numpy(), ds[0][0].numpy())
 
 
 def test_rotation_keeps_lengths_and_zero_padding_and_leaves_scores():

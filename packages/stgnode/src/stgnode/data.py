@@ -239,7 +239,12 @@ def make_loader(
     augment = None
     if train and data["augment"]:
         augment = Augment(
-            data["crop_min"], data["rotate_deg"], data["scale"], data["yaw_deg"], data["mirror"]
+            data["crop_min"],
+            data["rotate_deg"],
+            data["scale"],
+            data["yaw_deg"],
+            data["mirror"],
+            data["sampling"],
         )
     elif view:
         augment = Augment(data["crop_min"], rotate_deg=0.0, scale=0.0)

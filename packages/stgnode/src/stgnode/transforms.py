@@ -2,7 +2,10 @@
 
 As in ST-GCN and its successors (2s-AGCN, CTR-GCN, PYSKL):
 - training: a random sub-segment of the valid frames (a fraction drawn from [crop_min, 1]) is
-  resized to `window` frames by linear interpolation; the coordinates are rotated by small
+  resampled to `window` frames by linear interpolation, at evenly spaced positions or, with
+  `sampling = "random"`, at sorted random ones (a random time warp: the clip is played at a
+  speed that varies from frame to frame, as CTR-GCN's NW-UCLA loader samples frames); the
+  coordinates are rotated by small
   random angles about each axis (optionally a wider one about the vertical, `yaw_deg`) and
   scaled by a random factor, and optionally mirrored left to right (`mirror`, a probability:
   x negated and each left joint swapped with its right twin, so a left-handed wave is a wave);
@@ -105,13 +108,44 @@ def stream_channels(stream: str, channels: int) -> int:
     return stream_fn(stream)(dummy, np.zeros(1, dtype=np.int64)).shape[0]
 
 
-def resize_time(x: np.ndarray, start: float, stop: float, window: int) -> np.ndarray:
-    """Linearly resample frames [start, stop) of x (C, T, V, M) to `window` frames."""
-    positions = np.linspace(start, stop - 1, window) if stop - start > 1 else np.full(window, start)
+def even_positions(
+    start: float, stop: float, window: int, rng: np.random.Generator | None
+) -> np.ndarray:
+    """`window` evenly spaced frame positions from `start` to the last frame `stop - 1`."""
+    return np.linspace(start, stop - 1, window) if stop - start > 1 else np.full(window, start)
+
+
+def random_positions(
+    start: float, stop: float, window: int, rng: np.random.Generator | None
+) -> np.ndarray:
+    """`window` sorted uniform draws from [start, stop - 1]: the clip under a random time warp.
+
+    The positions keep their order, so the movement runs forwards, but the gaps between them
+    vary: some frames are skipped or repeated, the local speed changes. Without `rng` (test
+    mode) the positions are even.
+    """
+    if rng is None or stop - start <= 1:
+        return even_positions(start, stop, window, rng)
+    return np.sort(rng.uniform(start, stop - 1, window))
+
+
+SAMPLERS: dict[str, Callable[..., np.ndarray]] = {
+    "even": even_positions,
+    "random": random_positions,
+}
+
+
+def resample(x: np.ndarray, positions: np.ndarray, stop: float) -> np.ndarray:
+    """Frames of x (C, T, V, M) at fractional `positions` (none past `stop - 1`), linearly."""
     low = np.floor(positions).astype(np.int64)
     high = np.minimum(low + 1, int(stop) - 1)
     weight = (positions - low).astype(x.dtype)[None, :, None, None]
     return x[:, low] * (1 - weight) + x[:, high] * weight
+
+
+def resize_time(x: np.ndarray, start: float, stop: float, window: int) -> np.ndarray:
+    """Linearly resample frames [start, stop) of x (C, T, V, M) to `window` even frames."""
+    return resample(x, even_positions(start, stop, window, None), stop)
 
 
 def rotation_matrix(angles: np.ndarray) -> np.ndarray:
@@ -132,6 +166,11 @@ class Augment:
     scale: float = 0.1
     yaw_deg: float = 0.0
     mirror: float = 0.0
+    sampling: str = "even"
+
+    def __post_init__(self) -> None:
+        if self.sampling not in SAMPLERS:
+            raise ConfigError(f"unknown data.sampling {self.sampling!r}; known: {sorted(SAMPLERS)}")
 
     @classmethod
     def off(cls) -> Augment:
@@ -200,11 +239,12 @@ def transform_sample(
     aug: Augment,
     twins: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Full per-sample pipeline: crop/resize the valid frames to `window`, augment, make the stream.
+    """Full per-sample pipeline: crop/resample the valid frames to `window`, augment, make the stream.
 
-    `rng=None` is test mode: the whole valid part, no rotation or scale. `twins` (from
-    `mirror_permutation`) is needed when `aug.mirror` > 0; the mirror's coin is only drawn then,
-    so runs without it keep their random streams.
+    `rng=None` is test mode: the whole valid part at even positions, no rotation or scale.
+    `twins` (from `mirror_permutation`) is needed when `aug.mirror` > 0; the mirror's coin is
+    only drawn then, and the random sampler's positions only with `sampling = "random"`, so runs
+    without them keep their random streams.
     """
     frames = max(1, min(int(frames), x.shape[1]))
     if rng is None:
@@ -213,7 +253,7 @@ def transform_sample(
         length = max(1, int(round(frames * rng.uniform(aug.crop_min, 1.0))))
         start = float(rng.integers(0, frames - length + 1))
         stop = start + length
-    out = resize_time(x, start, stop, window)
+    out = resample(x, SAMPLERS[aug.sampling](start, stop, window, rng), stop)
     if rng is not None and (aug.angle_limits().any() or aug.scale > 0):
         out = rotate_scale(out, channels, rng, aug)
     if rng is not None and aug.mirror > 0 and rng.random() < aug.mirror:
