@@ -5,10 +5,10 @@ As in ST-GCN and its successors (2s-AGCN, CTR-GCN, PYSKL):
   resampled to `window` frames by linear interpolation, at evenly spaced positions or, with
   `sampling = "random"`, at sorted random ones (a random time warp: the clip is played at a
   speed that varies from frame to frame, as CTR-GCN's NW-UCLA loader samples frames); the
-  coordinates are rotated by small
-  random angles about each axis (optionally a wider one about the vertical, `yaw_deg`) and
-  scaled by a random factor, and optionally mirrored left to right (`mirror`, a probability:
-  x negated and each left joint swapped with its right twin, so a left-handed wave is a wave);
+  coordinates are rotated by small random angles about each axis (optionally a wider one about
+  the vertical, `yaw_deg`) and scaled by a random factor, and optionally mirrored left to right
+  (`mirror`, a probability: x negated and each left joint swapped with its right twin, so a
+  left-handed wave is a wave);
 - testing: the whole valid part is resized to `window` frames, deterministically.
 Streams (registry `STREAMS`): `joint` (coordinates), `bone` (child - parent along the layout's
 edges, oriented from the centre joint outwards; the centre's own bone is zero), the
@@ -111,7 +111,10 @@ def stream_channels(stream: str, channels: int) -> int:
 def even_positions(
     start: float, stop: float, window: int, rng: np.random.Generator | None
 ) -> np.ndarray:
-    """`window` evenly spaced frame positions from `start` to the last frame `stop - 1`."""
+    """`window` evenly spaced frame positions from `start` to the last frame `stop - 1`.
+
+    `rng` is unused: every sampler of `SAMPLERS` takes the same arguments.
+    """
     return np.linspace(start, stop - 1, window) if stop - start > 1 else np.full(window, start)
 
 
