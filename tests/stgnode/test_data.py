@@ -16,11 +16,11 @@ from stgnode.transforms import (
     STREAMS,
     Augment,
     bone_parents,
+    even_positions,
     mirror,
     mirror_permutation,
     random_positions,
     resample,
-    resize_time,
     rotate_scale,
     stream_channels,
 )
@@ -68,8 +68,9 @@ def test_stream_channels_are_read_off_each_stream():
 
 def test_resize_is_linear_and_identity_at_full_length():
     x = np.arange(10, dtype=np.float32)[None, :, None, None] * np.ones((2, 1, 3, 1), np.float32)
-    np.testing.assert_array_equal(resize_time(x, 0, 10, 10), x)
-    np.testing.assert_allclose(resize_time(x, 2, 6, 7)[0, :, 0, 0], np.linspace(2, 5, 7))
+    np.testing.assert_array_equal(resample(x, even_positions(0, 10, 10, None), 10), x)
+    resized = resample(x, even_positions(2, 6, 7, None), 6)
+    np.testing.assert_allclose(resized[0, :, 0, 0], np.linspace(2, 5, 7))
 
 
 def test_random_sampling_is_a_forward_time_warp_inside_the_clip():
@@ -185,7 +186,9 @@ def test_test_mode_is_the_whole_valid_part_resized(store):
     assert x.shape == (3, 24, 12, 2) and x.dtype == torch.float32
     raw = info.group()["joints"][index]
     frames = int(info.group()["frames"][index])
-    np.testing.assert_allclose(x.numpy(), resize_time(raw, 0, frames, 24), rtol=1e-6)
+    np.testing.assert_allclose(
+        x.numpy(), resample(raw, even_positions(0, frames, 24, None), frames), rtol=1e-6
+    )
     assert label == int(info.group()["label"][index])
     assert torch.equal(ds[3][0], x)
 

@@ -146,11 +146,6 @@ def resample(x: np.ndarray, positions: np.ndarray, stop: float) -> np.ndarray:
     return x[:, low] * (1 - weight) + x[:, high] * weight
 
 
-def resize_time(x: np.ndarray, start: float, stop: float, window: int) -> np.ndarray:
-    """Linearly resample frames [start, stop) of x (C, T, V, M) to `window` even frames."""
-    return resample(x, even_positions(start, stop, window, None), stop)
-
-
 def rotation_matrix(angles: np.ndarray) -> np.ndarray:
     """3x3 rotation Rz @ Ry @ Rx for angles (ax, ay, az) in radians."""
     (cx, cy, cz), (sx, sy, sz) = np.cos(angles), np.sin(angles)
