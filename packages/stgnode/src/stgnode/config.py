@@ -23,6 +23,7 @@ from stgnode.errors import StgnodeError
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 BASE = "base"
+BASE_FILE = CONFIG_DIR / f"{BASE}.toml"  # every key a config may set, with its default
 EXTENDS = "extends"  # top-level key naming the config a file is merged over
 FREE_FORM = ("model",)  # tables whose keys are not checked against the base
 
@@ -123,7 +124,7 @@ def _lineage(path: Path, below: tuple[Path, ...] = ()) -> list[tuple[Path, dict[
 
 def load_config(name_or_path: str | Path, overrides: list[str] | None = None) -> dict[str, Any]:
     """The resolved config: base, the configs the named one extends, it, each `key=value`."""
-    config = _read(CONFIG_DIR / f"{BASE}.toml")
+    config = _read(BASE_FILE)
     path = _resolve(name_or_path)
     for layer, table in _lineage(path):
         _merge(config, table, str(layer))
@@ -140,7 +141,7 @@ def with_defaults(config: dict[str, Any]) -> dict[str, Any]:
     had been trained with that key's default, which is what it was trained with.
     """
     out = copy.deepcopy(config)
-    _fill(out, _read(CONFIG_DIR / f"{BASE}.toml"))
+    _fill(out, _read(BASE_FILE))
     return out
 
 
