@@ -17,6 +17,7 @@ from stgnode.transforms import (
     Augment,
     bone_parents,
     even_positions,
+    minmax_axes,
     mirror,
     mirror_permutation,
     random_positions,
@@ -175,6 +176,54 @@ def test_mirror_augmentation_is_the_same_draw_mirrored(store):
     unnamed = dataclasses.replace(info, channels=("u", "v", "w"))
     with pytest.raises(StoreError, match=r"cannot mirror: no x channel among \['u', 'v', 'w'\]"):
         StoreDataset(unnamed, indices, 24, "joint", Augment(mirror=0.5))
+
+
+def test_minmax_maps_each_axis_onto_minus_one_one():
+    """By hand: x spans [2, 6] and y [-1, 3] over the recorded joints, z has no extent; the
+    missing joint (all zero) and the absent second body stay zero, the score channel is kept."""
+    x = np.zeros((4, 2, 3, 2), np.float32)  # (x, y, score, z), 2 frames, 3 joints, 2 bodies
+    x[0, :, :2, 0] = [[2, 4], [6, 3]]
+    x[1, :, :2, 0] = [[-1, 0], [3, 1]]
+    x[3, :, :2, 0] = 5
+    x[2] = 0.7
+    out = minmax_axes(x, ("x", "y", "score", "z"))
+    np.testing.assert_allclose(out[0, :, :2, 0], [[-1, 0], [1, -0.5]])
+    np.testing.assert_allclose(out[1, :, :2, 0], [[-1, -0.5], [1, 0]])
+    np.testing.assert_array_equal(out[3, :, :2, 0], 0)  # no extent: centred only
+    np.testing.assert_array_equal(out[[0, 1, 3]][:, :, 2], 0)  # the missing joint
+    np.testing.assert_array_equal(out[[0, 1, 3]][..., 1], 0)  # the absent body
+    np.testing.assert_array_equal(out[2], x[2])
+    np.testing.assert_array_equal(minmax_axes(np.zeros_like(x), ("x", "y", "score", "z")), 0)
+
+
+def test_minmax_removes_size_and_position_per_axis():
+    """Invariance: a positive scale and a shift of each axis (a taller subject standing
+    elsewhere) give the same normalised clip; the result spans exactly [-1, 1] on every axis."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(3, 6, 12, 1)).astype(np.float64)
+    moved = (
+        x * np.array([1.7, 0.4, 2.5])[:, None, None, None]
+        + np.array([3.0, -2.0, 0.5])[:, None, None, None]
+    )
+    out = minmax_axes(x, ("x", "y", "z"))
+    np.testing.assert_allclose(minmax_axes(moved, ("x", "y", "z")), out, atol=1e-12)
+    assert out.reshape(3, -1).min(axis=1).tolist() == [-1, -1, -1]
+    np.testing.assert_allclose(out.reshape(3, -1).max(axis=1), 1)
+
+
+def test_normalize_applies_in_training_and_test_and_is_validated(store):
+    """data.normalize = minmax reaches both loaders' samples; an unknown name is refused when
+    the dataset is made, naming the key and the known ones."""
+    info = open_store(store)
+    indices = info.split_indices("xsub", "train")
+    for augment in (Augment(), None):
+        ds = StoreDataset(info, indices, 24, "joint", augment, seed=5, normalize="minmax")
+        x = ds[2][0].numpy()
+        seen = np.any(x != 0, axis=0)
+        assert np.isclose(x[:, seen].min(axis=1), -1).all()
+        assert np.isclose(x[:, seen].max(axis=1), 1).all()
+    with pytest.raises(ConfigError, match=r"unknown data.normalize 'zscore'; known: \['minmax'"):
+        StoreDataset(info, indices, 24, "joint", None, normalize="zscore")
 
 
 def test_test_mode_is_the_whole_valid_part_resized(store):

@@ -24,7 +24,13 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from stgnode.config import ConfigError
 from stgnode.store import StoreError, StoreInfo, open_store
-from stgnode.transforms import Augment, bone_parents, mirror_permutation, transform_sample
+from stgnode.transforms import (
+    Augment,
+    bone_parents,
+    mirror_permutation,
+    normalizer_fn,
+    transform_sample,
+)
 
 ORDER_STREAM = 0x5EED  # separates the sampler's random stream from the augmentation's
 TEST_VIEW_SEED = 0x7E57  # seeds the test-time views: the same for every run, whatever its seed
@@ -43,7 +49,9 @@ class StoreDataset(Dataset):
         seed: int = 0,
         cache_chunks: int = 8,
         check_labels: bool = True,
+        normalize: str = "none",
     ) -> None:
+        normalizer_fn(normalize)  # an unknown name fails here, not in a worker
         root = info.group()
         self.path = str(info.path)
         self.indices = np.asarray(indices, dtype=np.int64)
@@ -59,6 +67,7 @@ class StoreDataset(Dataset):
         self.window = window
         self.stream = stream
         self.augment = augment
+        self.normalize = normalize
         self.seed = seed
         self.epoch = 0
         self.channels = info.channels
@@ -122,6 +131,7 @@ class StoreDataset(Dataset):
             rng,
             self.augment or Augment.off(),
             self.twins,
+            self.normalize,
         )
         return torch.from_numpy(x), int(self.labels[index]), index
 
@@ -257,6 +267,7 @@ def make_loader(
         seed=TEST_VIEW_SEED if view else run["seed"],
         cache_chunks=group + 1,
         check_labels=indices is None,
+        normalize=data["normalize"],
     )
     global_batch = run["batch_size"]
     sampler = ChunkSampler(

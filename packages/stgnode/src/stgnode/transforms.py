@@ -10,6 +10,8 @@ As in ST-GCN and its successors (2s-AGCN, CTR-GCN, PYSKL):
   (`mirror`, a probability: x negated and each left joint swapped with its right twin, so a
   left-handed wave is a wave);
 - testing: the whole valid part is resized to `window` frames, deterministically.
+Both then apply the input normalisation `normalize` (registry `NORMALIZERS`): `none`, or `minmax`,
+each coordinate axis of the clip mapped onto [-1, 1] (CTR-GCN's NW-UCLA loader).
 Streams (registry `STREAMS`): `joint` (coordinates), `bone` (child - parent along the layout's
 edges, oriented from the centre joint outwards; the centre's own bone is zero), the
 frame-to-frame differences of both (`joint-motion`, `bone-motion`; last frame zero), and
@@ -226,6 +228,49 @@ def mirror(x: np.ndarray, channels: Sequence[str], twins: np.ndarray) -> np.ndar
     return out
 
 
+def keep_coordinates(x: np.ndarray, channels: Sequence[str]) -> np.ndarray:
+    """The coordinates as the store holds them (aligned, in metres for 3-D stores)."""
+    return x
+
+
+def minmax_axes(x: np.ndarray, channels: Sequence[str]) -> np.ndarray:
+    """Each coordinate axis of the clip mapped onto [-1, 1] by its extent over the recorded joints.
+
+    x' = (x - (lo + hi) / 2) / ((hi - lo) / 2) per axis, lo and hi the axis's smallest and largest
+    value over the clip's frames, joints and bodies. As CTR-GCN's NW-UCLA loader normalises every
+    sequence, this removes the body's size and position, so a random uniform scale before it has
+    no effect; the price is each axis stretched by its own factor. Joints whose coordinates are all
+    zero (not recorded, or an absent body) are left out of the extents and stay zero; an axis
+    without extent is only centred. Other channels (scores) are left alone.
+    """
+    coords = [channels.index(c) for c in COORDINATES if c in channels]
+    xyz = x[coords]
+    seen = np.any(xyz != 0, axis=0)
+    if not seen.any():
+        return x
+    low, high = xyz[:, seen].min(axis=1), xyz[:, seen].max(axis=1)
+    half = np.where(high > low, (high - low) / 2, 1.0)[:, None, None, None]
+    out = x.copy()
+    out[coords] = np.where(seen, (xyz - ((low + high) / 2)[:, None, None, None]) / half, 0)
+    return out
+
+
+NORMALIZERS: dict[str, Callable[[np.ndarray, Sequence[str]], np.ndarray]] = {
+    "none": keep_coordinates,
+    "minmax": minmax_axes,
+}
+
+
+def normalizer_fn(name: str) -> Callable[[np.ndarray, Sequence[str]], np.ndarray]:
+    """The registered input normalisation `name`, or a ConfigError listing the known ones."""
+    try:
+        return NORMALIZERS[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown data.normalize {name!r}; known: {sorted(NORMALIZERS)}"
+        ) from None
+
+
 def transform_sample(
     x: np.ndarray,
     frames: int,
@@ -236,8 +281,10 @@ def transform_sample(
     rng: np.random.Generator | None,
     aug: Augment,
     twins: np.ndarray | None = None,
+    normalize: str = "none",
 ) -> np.ndarray:
-    """Full per-sample pipeline: crop/resample the valid frames to `window`, augment, make the stream.
+    """Full per-sample pipeline: crop/resample the valid frames to `window`, augment, normalise
+    (`normalize`, a name in `NORMALIZERS`, in both modes), make the stream.
 
     `rng=None` is test mode: the whole valid part at even positions, no rotation or scale.
     `twins` (from `mirror_permutation`) is needed when `aug.mirror` > 0; the mirror's coin is
@@ -256,4 +303,5 @@ def transform_sample(
         out = rotate_scale(out, channels, rng, aug)
     if rng is not None and aug.mirror > 0 and rng.random() < aug.mirror:
         out = mirror(out, channels, twins)
+    out = normalizer_fn(normalize)(out, channels)
     return np.ascontiguousarray(stream_fn(stream)(out, parents), dtype=np.float32)
