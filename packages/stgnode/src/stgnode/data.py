@@ -25,10 +25,11 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from stgnode.config import ConfigError
 from stgnode.store import StoreError, StoreInfo, open_store
 from stgnode.transforms import (
+    NORMALIZERS,
     Augment,
     bone_parents,
     mirror_permutation,
-    normalizer_fn,
+    registered,
     transform_sample,
 )
 
@@ -51,7 +52,7 @@ class StoreDataset(Dataset):
         check_labels: bool = True,
         normalize: str = "none",
     ) -> None:
-        normalizer_fn(normalize)  # an unknown name fails here, not in a worker
+        registered(NORMALIZERS, normalize, "data.normalize")  # fails here, not in a worker
         root = info.group()
         self.path = str(info.path)
         self.indices = np.asarray(indices, dtype=np.int64)

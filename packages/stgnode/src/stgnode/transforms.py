@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -92,12 +93,13 @@ STREAMS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
 }
 
 
-def stream_fn(stream: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """The registered stream `stream`, or a ConfigError listing the known ones."""
+def registered(table: dict[str, Any], name: str, key: str) -> Any:
+    """Entry `name` of a registry (`STREAMS`, `SAMPLERS`, `NORMALIZERS`), or a ConfigError naming
+    the config key `key` and the known names."""
     try:
-        return STREAMS[stream]
+        return table[name]
     except KeyError:
-        raise ConfigError(f"unknown stream {stream!r}; known: {sorted(STREAMS)}") from None
+        raise ConfigError(f"unknown {key} {name!r}; known: {sorted(table)}") from None
 
 
 def stream_channels(stream: str, channels: int) -> int:
@@ -107,7 +109,7 @@ def stream_channels(stream: str, channels: int) -> int:
     second table to state its width.
     """
     dummy = np.zeros((channels, 2, 1, 1), dtype=np.float32)
-    return stream_fn(stream)(dummy, np.zeros(1, dtype=np.int64)).shape[0]
+    return registered(STREAMS, stream, "stream")(dummy, np.zeros(1, dtype=np.int64)).shape[0]
 
 
 def even_positions(
@@ -169,8 +171,7 @@ class Augment:
     sampling: str = "even"
 
     def __post_init__(self) -> None:
-        if self.sampling not in SAMPLERS:
-            raise ConfigError(f"unknown data.sampling {self.sampling!r}; known: {sorted(SAMPLERS)}")
+        registered(SAMPLERS, self.sampling, "data.sampling")
 
     @classmethod
     def off(cls) -> Augment:
@@ -261,16 +262,6 @@ NORMALIZERS: dict[str, Callable[[np.ndarray, Sequence[str]], np.ndarray]] = {
 }
 
 
-def normalizer_fn(name: str) -> Callable[[np.ndarray, Sequence[str]], np.ndarray]:
-    """The registered input normalisation `name`, or a ConfigError listing the known ones."""
-    try:
-        return NORMALIZERS[name]
-    except KeyError:
-        raise ConfigError(
-            f"unknown data.normalize {name!r}; known: {sorted(NORMALIZERS)}"
-        ) from None
-
-
 def transform_sample(
     x: np.ndarray,
     frames: int,
@@ -303,5 +294,7 @@ def transform_sample(
         out = rotate_scale(out, channels, rng, aug)
     if rng is not None and aug.mirror > 0 and rng.random() < aug.mirror:
         out = mirror(out, channels, twins)
-    out = normalizer_fn(normalize)(out, channels)
-    return np.ascontiguousarray(stream_fn(stream)(out, parents), dtype=np.float32)
+    out = registered(NORMALIZERS, normalize, "data.normalize")(out, channels)
+    return np.ascontiguousarray(
+        registered(STREAMS, stream, "stream")(out, parents), dtype=np.float32
+    )
