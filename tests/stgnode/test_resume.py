@@ -33,6 +33,7 @@ CLI_SETS = [
     "train.batch_size=32",
     "train.tensorboard=false",
     "schedule.warmup_epochs=1",
+    "train.mixup=0.2",  # draws from the global generator every step: the resume must restore it
 ]
 
 

@@ -95,20 +95,21 @@ def test_cli_trains_and_reports(store, tmp_path):
     assert saved["model"]["name"] == "st-gcn" and saved["data"]["stream"] == "bone"
 
 
-def test_label_smoothing_reaches_the_training_loss(store, tmp_path):
+@pytest.mark.parametrize("key", ["train.label_smoothing", "train.mixup"])
+def test_loss_options_reach_the_training_loss(store, tmp_path, key):
     """Deterministic runs with the same seed are bit-identical (the resume tests rely on it), so
-    the only thing that can make their losses differ is the smoothing reaching the loss."""
+    the only thing that can make their losses differ is the option reaching the loss."""
     losses = {}
-    for smoothing in (0.0, 0.5):
-        out = tmp_path / f"ls{smoothing}"
+    for value in (0.0, 0.5):
+        out = tmp_path / f"run{value}"
         args = ["--store", str(store), "--out", str(out), "--epochs", "1", "--model", "st-gcn",
                 "--quiet", "--deterministic", "--set", "model.channels=[8]", "--set", "model.strides=[1]",
                 "--set", "data.window=8", "--set", "data.num_workers=0", "--set", "train.tensorboard=false",
-                "--set", f"train.label_smoothing={smoothing}"]  # fmt: skip
+                "--set", f"{key}={value}"]  # fmt: skip
         result = CliRunner().invoke(train, args)
         assert result.exit_code == 0, result.output
         record = json.loads((out / "metrics.jsonl").read_text().splitlines()[0])
-        losses[smoothing] = record["train_loss"]
+        losses[value] = record["train_loss"]
     assert losses[0.5] != losses[0.0], losses
 
 
@@ -121,6 +122,7 @@ def test_label_smoothing_reaches_the_training_loss(store, tmp_path):
         (["--set", "train.batch_size=1000"], "fewer than one global batch of 1000"),
         (["--set", "optim.lrr=1"], "unknown key 'optim.lrr'"),
         (["--set", "train.label_smoothing=1.0"], "train.label_smoothing must be in [0, 1)"),
+        (["--set", "train.mixup=-0.2"], "train.mixup (alpha) must be >= 0"),
         (["--model", "no-such-net"], "unknown model 'no-such-net'"),
         (["--set", "model.no_such_option=1"], "unknown model options ['no_such_option']"),
     ],

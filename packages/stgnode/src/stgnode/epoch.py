@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from stgnode.distributed import DistContext, all_reduce_sum
 from stgnode.killpoint import kill_point
+from stgnode.mixup import mix_batch, mixed_cross_entropy
 
 AMP_DTYPES: dict[str, torch.dtype | None] = {
     "none": None,
@@ -101,7 +102,7 @@ def train_epoch(
     """One pass over the train loader; returns loss, top-1/5, samples and samples/s over all ranks."""
     model.train()
     totals, accumulate = Totals(ctx.device), config["train"]["accumulate"]
-    smoothing = config["train"]["label_smoothing"]
+    smoothing, alpha = config["train"]["label_smoothing"], config["train"]["mixup"]
     start = time.perf_counter()
     # The bar redraws itself with carriage returns: only on a terminal. In a batch job's log
     # (stderr a file) it would be thousands of lines; the per-epoch line of `stgnode.train` stays.
@@ -113,10 +114,11 @@ def train_epoch(
         for j, (xj, yj) in enumerate(zip(x.chunk(accumulate), y.chunk(accumulate), strict=True)):
             last = j == accumulate - 1
             sync = contextlib.nullcontext() if last or not ctx.distributed else model.no_sync()
+            xj, y_other, lam = mix_batch(xj, yj, alpha)
             with sync:
                 with autocast(config, ctx.device):
                     logits = model(xj)
-                loss = F.cross_entropy(logits.float(), yj, label_smoothing=smoothing)
+                loss = mixed_cross_entropy(logits.float(), yj, y_other, lam, smoothing)
                 scaler.scale(loss / accumulate).backward()
             totals.add(logits.detach().float(), yj, loss)
         scaler.step(optimizer)

@@ -84,6 +84,8 @@ def check_options(config: dict[str, Any], ctx: DistContext) -> None:
         raise ConfigError(
             f"train.label_smoothing must be in [0, 1), got {train['label_smoothing']}"
         )
+    if train["mixup"] < 0:
+        raise ConfigError(f"train.mixup (alpha) must be >= 0, got {train['mixup']}")
     if config["optim"]["name"] not in OPTIMIZERS:
         raise ConfigError(
             f"unknown optimizer {config['optim']['name']!r}; known: {sorted(OPTIMIZERS)}"
