@@ -120,6 +120,7 @@ def train_epoch(
                     logits = model(xj)
                 loss = mixed_cross_entropy(logits.float(), yj, y_other, lam, smoothing)
                 scaler.scale(loss / accumulate).backward()
+            # under mixup the training top-1 counts hits on the first of the two mixed labels
             totals.add(logits.detach().float(), yj, loss)
         scaler.step(optimizer)
         scaler.update()
