@@ -54,8 +54,11 @@ def _rank(rank: int, port: int, config: dict, store: str, out: str) -> None:
 
 @pytest.fixture
 def ddp_config(tiny_config: dict) -> dict:
-    """The shared tiny config, one epoch, no warm-up."""
-    return merge_overrides(tiny_config, ["train.epochs=1", "schedule.warmup_epochs=0"])
+    """The shared tiny config, one epoch, no warm-up, and an EMA of the weights (evaluated on
+    every rank from rank 0's buffers; it leaves the trained parameters compared here alone)."""
+    return merge_overrides(
+        tiny_config, ["train.epochs=1", "schedule.warmup_epochs=0", "train.ema_epochs=1"]
+    )
 
 
 @pytest.mark.slow

@@ -34,6 +34,7 @@ CLI_SETS = [
     "train.tensorboard=false",
     "schedule.warmup_epochs=1",
     "train.mixup=0.2",  # draws from the global generator every step: the resume must restore it
+    "train.ema_epochs=2",  # an average of every step's weights: the resume must restore it too
 ]
 
 
@@ -49,7 +50,7 @@ def reference(store: Path, resume_config: dict, tmp_path_factory: pytest.TempPat
     """Model weights of an uninterrupted 3-epoch deterministic run."""
     run = tmp_path_factory.mktemp("reference")
     run_training(resume_config, store, run, progress=False)
-    return ckpt.load_checkpoint(run / ckpt.LAST)["model"]
+    return weights(run / ckpt.LAST)
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +61,12 @@ def one_epoch_run(
     run = tmp_path_factory.mktemp("one-epoch")
     run_training(merge_overrides(resume_config, ["train.epochs=1"]), store, run, progress=False)
     return run
+
+
+def weights(path: Path) -> dict:
+    """The trained weights and their EMA (keys `ema.*`) of a checkpoint."""
+    state = ckpt.load_checkpoint(path)
+    return {**state["model"], **{f"ema.{k}": v for k, v in state["ema"].items()}}
 
 
 def assert_same_weights(expected: dict, actual: dict) -> None:
@@ -75,7 +82,7 @@ def test_stop_after_one_epoch_then_resume_is_bit_identical(
     assert ckpt.load_checkpoint(tmp_path / ckpt.LAST)["epoch"] == 1
     result = run_training(resume_config, store, tmp_path, resume=True, progress=False)
     assert result["epoch"] == EPOCHS
-    assert_same_weights(reference, ckpt.load_checkpoint(tmp_path / ckpt.LAST)["model"])
+    assert_same_weights(reference, weights(tmp_path / ckpt.LAST))
     epochs = [line for line in (tmp_path / "metrics.jsonl").read_text().splitlines() if line]
     assert len(epochs) == EPOCHS
 
@@ -94,7 +101,7 @@ def cli_reference(store: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
     out = tmp_path_factory.mktemp("cli-reference") / "run"
     done = subprocess.run(_cli(store, out), capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
-    return ckpt.load_checkpoint(out / ckpt.LAST)["model"]
+    return weights(out / ckpt.LAST)
 
 
 # 64 training samples at batch 32: 2 steps per epoch. (kill point, epoch of last.pt after it)
@@ -113,7 +120,7 @@ def test_sigkill_then_resume_is_bit_identical(store, cli_reference, tmp_path, ki
     done = subprocess.run(_cli(store, out, "--resume"), capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert not (out / "last.pt.tmp").exists(), "the resumed run left a temp checkpoint behind"
-    assert_same_weights(cli_reference, ckpt.load_checkpoint(out / ckpt.LAST)["model"])
+    assert_same_weights(cli_reference, weights(out / ckpt.LAST))
     records = [line for line in (out / "metrics.jsonl").read_text().splitlines() if line]
     assert [json.loads(r)["epoch"] for r in records] == list(range(1, EPOCHS + 1)), (
         "a re-run epoch left a duplicate or missing metrics line"

@@ -123,6 +123,7 @@ def test_loss_options_reach_the_training_loss(store, tmp_path, key):
         (["--set", "optim.lrr=1"], "unknown key 'optim.lrr'"),
         (["--set", "train.label_smoothing=1.0"], "train.label_smoothing must be in [0, 1)"),
         (["--set", "train.mixup=-0.2"], "train.mixup (alpha) must be >= 0"),
+        (["--set", "train.ema_epochs=-1"], "train.ema_epochs must be >= 0"),
         (["--model", "no-such-net"], "unknown model 'no-such-net'"),
         (["--set", "model.no_such_option=1"], "unknown model options ['no_such_option']"),
     ],

@@ -1,12 +1,12 @@
 """Checkpoints: atomic save, safe load, compatibility checks, and loading a model for inference.
 
-A checkpoint holds everything to continue a run exactly: model, optimizer, scheduler and
-GradScaler states, the RNG states (python, numpy, torch CPU and CUDA), the finished epoch,
-the resolved config, the store context the model was built from, the run signature and the
-best test top-1. Saving writes `<name>.tmp` in the same directory, fsyncs it and renames it
-over `<name>` (os.replace), so a kill at any moment leaves either the old or the new file,
-never a half-written one; a `.tmp` is never read. Loading uses `torch.load(weights_only=True)`:
-a checkpoint cannot run code.
+A checkpoint holds everything to continue a run exactly: model (and its EMA), optimizer,
+scheduler and GradScaler states, the RNG states (python, numpy, torch CPU and CUDA), the
+finished epoch, the resolved config, the store context the model was built from, the run
+signature and the best test top-1. Saving writes `<name>.tmp` in the same directory, fsyncs it
+and renames it over `<name>` (os.replace), so a kill at any moment leaves either the old or the
+new file, never a half-written one; a `.tmp` is never read. Loading uses
+`torch.load(weights_only=True)`: a checkpoint cannot run code.
 """
 
 from __future__ import annotations
@@ -221,11 +221,12 @@ def load_for_inference(
     info is a dict: path, dataset, classes, layout, channels, fingerprint and split of the
     store the run trained on, `train_samples` (a digest of its training sample ids; absent from
     older checkpoints), plus `context` (what the model was built from); the model is
-    rebuilt from the checkpoint alone, without opening the store.
+    rebuilt from the checkpoint alone, without opening the store. A run trained with
+    `train.ema_epochs` gives its averaged weights (`stgnode.ema`), the ones it was scored with.
     """
     path = find_checkpoint(run_or_ckpt)
     state = load_checkpoint(path)
     info = state["store"]
     model = build_run_model(state["config"], info["context"])
-    model.load_state_dict(state["model"])
+    model.load_state_dict(state.get("ema", state["model"]))
     return model.to(device).eval(), state["config"], info

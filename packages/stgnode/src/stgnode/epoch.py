@@ -20,6 +20,7 @@ from torch import nn
 from tqdm import tqdm
 
 from stgnode.distributed import DistContext, all_reduce_sum
+from stgnode.ema import WeightAverage
 from stgnode.killpoint import kill_point
 from stgnode.mixup import mix_batch, mixed_cross_entropy
 
@@ -98,8 +99,12 @@ def train_epoch(
     ctx: DistContext,
     desc: str,
     progress: bool,
+    average: WeightAverage | None = None,
 ) -> dict[str, float]:
-    """One pass over the train loader; returns loss, top-1/5, samples and samples/s over all ranks."""
+    """One pass over the train loader; returns loss, top-1/5, samples and samples/s over all ranks.
+
+    `average`, when given, takes one EMA step after every optimizer step (`stgnode.ema`).
+    """
     model.train()
     totals, accumulate = Totals(ctx.device), config["train"]["accumulate"]
     smoothing, alpha = config["train"]["label_smoothing"], config["train"]["mixup"]
@@ -125,6 +130,8 @@ def train_epoch(
         scaler.step(optimizer)
         scaler.update()
         scheduler.step()
+        if average is not None:
+            average.update()
         kill_point("step", scheduler.last_epoch)
         if show_bar and step % 10 == 0:
             loss_sum, top1, _, n = totals.sums.tolist()

@@ -37,6 +37,7 @@ from stgnode.distributed import (
     init_distributed,
     shutdown,
 )
+from stgnode.ema import WeightAverage
 from stgnode.epoch import AMP_CHOICES, amp_mode, evaluate, native_bf16, train_epoch
 from stgnode.schedule import make_scheduler
 from stgnode.store import StoreInfo, model_context, open_store
@@ -86,6 +87,8 @@ def check_options(config: dict[str, Any], ctx: DistContext) -> None:
         )
     if train["mixup"] < 0:
         raise ConfigError(f"train.mixup (alpha) must be >= 0, got {train['mixup']}")
+    if train["ema_epochs"] < 0:
+        raise ConfigError(f"train.ema_epochs must be >= 0 (0 is off), got {train['ema_epochs']}")
     if config["optim"]["name"] not in OPTIMIZERS:
         raise ConfigError(
             f"unknown optimizer {config['optim']['name']!r}; known: {sorted(OPTIMIZERS)}"
@@ -194,6 +197,12 @@ def train_model(
         scaler.load_state_dict(state["scaler"])
         ckpt.restore_rng(state["rng"])
         start_epoch, best = state["epoch"], state["best_top1"]
+    average = None
+    if train_cfg["ema_epochs"] > 0:
+        average = WeightAverage(net, train_cfg["ema_epochs"], len(train_loader))
+        if start_epoch:
+            average.load_state_dict(state["ema"])
+    scored = net if average is None else average.module  # the weights evaluated and kept
     model: nn.Module = net
     if ctx.distributed:
         if ctx.device.type == "cuda" and train_cfg["sync_bn"]:
@@ -226,6 +235,7 @@ def train_model(
             ctx,
             f"epoch {epoch + 1}/{epochs}",
             progress,
+            average,
         )
         record: dict[str, Any] = {
             "epoch": epoch + 1,
@@ -234,8 +244,8 @@ def train_model(
             "train_top1": train["top1"],
         }
         if (epoch + 1) % train_cfg["eval_every"] == 0 or epoch + 1 == epochs:
-            broadcast_buffers(net, ctx)  # every rank evaluates rank 0's BatchNorm statistics
-            test = evaluate(net, test_loader, config, ctx)
+            broadcast_buffers(scored, ctx)  # every rank evaluates rank 0's BatchNorm statistics
+            test = evaluate(scored, test_loader, config, ctx)
             record.update(test_loss=test["loss"], test_top1=test["top1"], test_top5=test["top5"])
         record.update(samples_per_s=train["samples_per_s"], seconds=train["seconds"])
         if not ctx.is_main:
@@ -245,6 +255,7 @@ def train_model(
         _log(run_dir, writer, record, progress)
         state = {
             "model": net.state_dict(),
+            **({} if average is None else {"ema": average.state_dict()}),
             "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict(),
             "scaler": scaler.state_dict(),
