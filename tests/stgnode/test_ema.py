@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from stgnode import checkpoint as ckpt
-from stgnode.config import load_config
+from stgnode.config import merge_overrides
 from stgnode.data import make_loader
 from stgnode.distributed import DistContext
 from stgnode.ema import WeightAverage
@@ -82,15 +82,10 @@ def test_empty_horizon_is_refused(horizon, steps):
         WeightAverage(_net(), horizon, steps)
 
 
-def test_a_run_scores_and_keeps_its_average(store, tmp_path):
+def test_a_run_scores_and_keeps_its_average(store, tiny_config, tmp_path):
     """The checkpoint carries the average beside the trained weights; inference loads the
     average and reproduces the test top-1 the run recorded with it."""
-    config = load_config(
-        "demo",
-        ["model.channels=[8, 16]", "model.strides=[1, 2]", "model.dropout=0.0", "data.window=16",
-         "data.num_workers=0", "train.batch_size=16", "train.epochs=3", "train.ema_epochs=1",
-         "train.tensorboard=false"],
-    )  # fmt: skip
+    config = merge_overrides(tiny_config, ["train.epochs=3", "train.ema_epochs=1"])
     result = run_training(config, store, tmp_path, progress=False)
     state = ckpt.load_checkpoint(tmp_path / ckpt.LAST)
     assert state["ema"].keys() == state["model"].keys()
